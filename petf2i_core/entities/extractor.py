@@ -1,0 +1,230 @@
+"""Bilingual rule-based clinical entity extraction over normalised report text.
+
+:func:`extract_entities` normalises the text with
+:func:`petf2i_core.text.normalize.normalize`, finds every lexicon surface form
+(longest match first, one precompiled pattern per language) and attaches:
+
+* laterality: anatomy takes it from a lateral cue right before the term
+  ("右肺", "left lower lobe"), or from the anatomy term it directly follows
+  ("右肺上叶" = 右 + 肺 + 上叶). A finding or diagnosis takes a lateral cue right
+  before it ("左侧胸腔积液"), else the laterality of its site;
+* site: the nearest anatomy entity before the term in the same clause, else
+  (English only) the first anatomy after it in the same clause, because
+  English names the site last ("opacity in the right lower lobe"), else the
+  nearest anatomy before it in the same sentence;
+* polarity: see :mod:`petf2i_core.entities.polarity` (anatomy is always positive);
+* values: the SUVmax values and sizes of a clause go to its finding entities;
+  a clause with values but no finding gives them to the findings of the
+  nearest earlier clause of the same sentence ("右肺结节, 大小约1.2cm, SUVmax 5.2").
+  When a clause has several values, the largest SUVmax and the largest size win.
+
+Offsets (``start``, ``end``) index the normalised text, which
+:func:`analysed_text` returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from functools import lru_cache
+
+from petf2i_core.entities.lexicon import Lexicon, default_lexicon
+from petf2i_core.entities.polarity import CuePatterns, ScopeMap, compile_cues
+from petf2i_core.entities.types import Entity
+from petf2i_core.entities.values import parse_sizes, parse_suvmax
+from petf2i_core.text.normalize import normalize
+
+logger = logging.getLogger(__name__)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+# Share of CJK characters among CJK and Latin letters above which "auto" picks Chinese.
+CJK_SHARE_FOR_ZH = 0.3
+
+
+def detect_language(text: str) -> str:
+    """Return "zh" when CJK characters make up at least 30% of the letters of ``text``, else "en"."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    if cjk + latin == 0:
+        return "en"
+    return "zh" if cjk / (cjk + latin) >= CJK_SHARE_FOR_ZH else "en"
+
+
+def analysed_text(text: str) -> str:
+    """Return the normalised text that entity offsets refer to."""
+    return normalize(text)
+
+
+@lru_cache(maxsize=8)
+def _cue_patterns(lexicon_id: int, language: str) -> CuePatterns:
+    return compile_cues(_LEXICONS[lexicon_id], language)
+
+
+_LEXICONS: dict[int, Lexicon] = {}
+
+
+def _patterns_for(lexicon: Lexicon, language: str) -> CuePatterns:
+    _LEXICONS[id(lexicon)] = lexicon
+    return _cue_patterns(id(lexicon), language)
+
+
+def _resolve_language(text: str, language: str) -> str:
+    if language == "auto":
+        return detect_language(text)
+    if language not in ("zh", "en"):
+        raise ValueError(f"unsupported language {language!r}; use 'zh', 'en' or 'auto'")
+    return language
+
+
+def _find_terms(text: str, language: str, lexicon: Lexicon) -> list[tuple[str, str, int, int]]:
+    """Return (concept id, type, start, end) for every surface form in ``text``."""
+    index = lexicon.surface_index[language]
+    terms = []
+    for match in lexicon.pattern[language].finditer(text):
+        form = match.group(0).lower() if language == "en" else match.group(0)
+        concept = lexicon.concepts[index[form]]
+        terms.append((concept.id, concept.type, match.start(), match.end()))
+    return terms
+
+
+def _anatomy_laterality(text: str, terms, scope: ScopeMap) -> dict[int, str | None]:
+    """Return the laterality of each anatomy term, keyed by its position in ``terms``."""
+    sides: dict[int, str | None] = {}
+    previous_end, previous_side = -1, None
+    for position, (_, entity_type, start, end) in enumerate(terms):
+        if entity_type != "anatomy":
+            previous_end, previous_side = -1, None
+            continue
+        side = scope.laterality_before(start)
+        if side is None and previous_side is not None and text[previous_end:start].strip() == "":
+            side = previous_side
+        sides[position] = side
+        previous_end, previous_side = end, side
+    return sides
+
+
+def _nearest_site(anatomy: list[Entity], start: int, scope: ScopeMap) -> Entity | None:
+    """Return the anatomy entity that gives a finding at ``start`` its site, or None."""
+    clause_start, clause_end = scope.clause_span(scope.clause_of(start))
+    before = [a for a in anatomy if clause_start <= a.start and a.end <= start]
+    if before:
+        return before[-1]
+    if scope.language == "en":
+        after = [a for a in anatomy if start <= a.start and a.end <= clause_end]
+        if after:
+            return after[0]
+    sentence_start, _ = scope.sentence_span(scope.sentence_of(start))
+    before = [a for a in anatomy if sentence_start <= a.start and a.end <= start]
+    return before[-1] if before else None
+
+
+def _attach_values(text: str, entities: list[Entity], scope: ScopeMap) -> list[Entity]:
+    """Attach each clause's largest SUVmax and size to the finding entities it belongs to."""
+    clause_values: dict[int, dict[str, object]] = {}
+    for value, start, _ in parse_suvmax(text):
+        slot = clause_values.setdefault(scope.clause_of(start), {})
+        slot["suvmax"] = max(value, slot.get("suvmax", value))
+    for size, start, _ in parse_sizes(text):
+        slot = clause_values.setdefault(scope.clause_of(start), {})
+        slot["size_cm"] = max(size, slot.get("size_cm", size))
+    if not clause_values:
+        return entities
+
+    findings_by_clause: dict[int, list[int]] = {}
+    for position, entity in enumerate(entities):
+        if entity.type == "finding":
+            findings_by_clause.setdefault(scope.clause_of(entity.start), []).append(position)
+
+    updated = list(entities)
+    for clause, values in clause_values.items():
+        target = clause
+        sentence = scope.sentence_of(scope.clause_span(clause)[0])
+        while target >= 0 and target not in findings_by_clause:
+            target -= 1
+            if target < 0 or scope.sentence_of(scope.clause_span(target)[0]) != sentence:
+                target = -1
+        if target < 0:
+            continue
+        for position in findings_by_clause[target]:
+            entity = updated[position]
+            updated[position] = replace(
+                entity,
+                suvmax=values.get("suvmax", entity.suvmax),
+                size_cm=values.get("size_cm", entity.size_cm),
+            )
+    return updated
+
+
+def _extract_normalised(text: str, language: str, lexicon: Lexicon) -> list[Entity]:
+    scope = ScopeMap(text, language, _patterns_for(lexicon, language))
+    terms = _find_terms(text, language, lexicon)
+    sides = _anatomy_laterality(text, terms, scope)
+
+    anatomy: list[Entity] = []
+    entities: list[Entity] = []
+    for position, (concept, entity_type, start, end) in enumerate(terms):
+        if entity_type == "anatomy":
+            entity = Entity(concept, "anatomy", sides[position], "positive", None, text=text[start:end], start=start, end=end)
+            anatomy.append(entity)
+            entities.append(entity)
+            continue
+        site = _nearest_site(anatomy, start, scope)
+        side = scope.laterality_before(start)
+        if side is None and site is not None:
+            side = site.laterality
+        entities.append(
+            Entity(
+                concept,
+                entity_type,
+                side,
+                scope.polarity(start, end),
+                site.concept if site is not None else None,
+                text=text[start:end],
+                start=start,
+                end=end,
+            )
+        )
+    return _attach_values(text, entities, scope)
+
+
+@lru_cache(maxsize=65536)
+def _extract_cached(text: str, language: str, lexicon_id: int) -> tuple[Entity, ...]:
+    normalised = normalize(text)
+    language = _resolve_language(normalised, language)
+    return tuple(_extract_normalised(normalised, language, _LEXICONS[lexicon_id]))
+
+
+def extract_entities(text: str, language: str = "auto", lexicon: Lexicon | None = None) -> list[Entity]:
+    """Return the clinical entities of ``text`` in order of appearance.
+
+    ``language`` is "zh", "en" or "auto" (decided by the share of CJK
+    characters). ``lexicon`` defaults to the packaged one. Offsets index
+    ``normalize(text)``. Results are cached per (text, language, lexicon),
+    because the three clinical metrics extract the same texts.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"extract_entities expects a str, got {type(text).__name__}")
+    lexicon = lexicon if lexicon is not None else default_lexicon()
+    _LEXICONS[id(lexicon)] = lexicon
+    return list(_extract_cached(text, language, id(lexicon)))
+
+
+def entity_set(entities: list[Entity]) -> dict[tuple, Entity]:
+    """Return the section's entities as a set keyed by :meth:`Entity.key`, first mention kept.
+
+    A later mention fills in a value (SUVmax, size) that the first one lacks.
+    """
+    keyed: dict[tuple, Entity] = {}
+    for entity in entities:
+        first = keyed.get(entity.key())
+        if first is None:
+            keyed[entity.key()] = entity
+        elif (first.suvmax is None and entity.suvmax is not None) or (first.size_cm is None and entity.size_cm is not None):
+            keyed[entity.key()] = replace(
+                first,
+                suvmax=first.suvmax if first.suvmax is not None else entity.suvmax,
+                size_cm=first.size_cm if first.size_cm is not None else entity.size_cm,
+            )
+    return keyed
