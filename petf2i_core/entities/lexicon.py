@@ -119,10 +119,32 @@ def _parse_concept(row: Any, file_type: str | None, path: Path, number: int) -> 
         values = row.get(language) or []
         if not isinstance(values, list):
             raise ValueError(f"{where} ({concept_id}): '{language}' must be a list of surface forms")
+        if any(not isinstance(value, (str, int, float)) or isinstance(value, bool) for value in values):
+            raise ValueError(
+                f"{where} ({concept_id}): '{language}' has a non-text surface form in {values!r}; "
+                'quote words that YAML reads as booleans, such as "no" or "on"'
+            )
         cleaned = [str(value).strip() for value in values if str(value).strip()]
         forms[language] = tuple(form.lower() if language == "en" else form for form in cleaned)
     parent = row.get("parent")
     return Concept(concept_id, concept_type, str(parent) if parent else None, forms, path.name)
+
+
+def _extend_concept(concepts: dict[str, Concept], row: dict[str, Any], path: Path, number: int) -> None:
+    """Add the surface forms of an ``extends`` entry to a concept loaded from an earlier file."""
+    target = str(row["extends"])
+    if target not in concepts:
+        raise ValueError(
+            f"{path}: concept #{number} extends {target!r}, which no earlier lexicon file defines; "
+            "fix the id or turn the entry into a concept with its own 'id'"
+        )
+    extra = _parse_concept({"id": target, "zh": row.get("zh"), "en": row.get("en")}, concepts[target].type, path, number)
+    base = concepts[target]
+    forms = {
+        language: base.forms[language] + tuple(f for f in extra.forms[language] if f not in base.forms[language])
+        for language in LANGUAGES
+    }
+    concepts[target] = Concept(base.id, base.type, base.parent, forms, base.source)
 
 
 def _index_surface_forms(concepts: dict[str, Concept]) -> dict[str, dict[str, str]]:
@@ -166,6 +188,9 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
         data = _read_yaml(path)
         versions.append(f"{path.stem}{data['version']}")
         for number, row in enumerate(data.get("concepts") or [], start=1):
+            if isinstance(row, dict) and "extends" in row:
+                _extend_concept(concepts, row, path, number)
+                continue
             concept = _parse_concept(row, data.get("type"), path, number)
             if concept.id in concepts:
                 raise ValueError(

@@ -47,12 +47,29 @@ def _compile(forms: list[str], language: str) -> re.Pattern[str]:
     return surface_pattern(forms, language) if forms else _NEVER
 
 
+def _check_cue_lists(cues: dict) -> None:
+    """Raise ValueError when a cue list holds a non-text value, such as YAML reading ``no`` as False."""
+    for kind, lists in cues.items():
+        if not isinstance(lists, dict):
+            continue
+        for language, forms in lists.items():
+            entries = forms.values() if isinstance(forms, dict) else [forms]
+            for values in entries:
+                for value in values or []:
+                    if isinstance(value, bool):
+                        raise ValueError(
+                            f"cues.yaml: {kind}.{language} has the boolean {value!r}; "
+                            'quote words that YAML reads as booleans, such as "no"'
+                        )
+
+
 def compile_cues(lexicon: Lexicon, language: str) -> CuePatterns:
     """Compile the cue lists of ``lexicon`` for ``language`` ("zh" or "en").
 
     A cue listed under two kinds keeps the first of negation_pre, negation_post, hedge.
     """
     cues = lexicon.cues
+    _check_cue_lists(cues)
     kinds: dict[str, str] = {}
     for kind in ("negation_pre", "negation_post", "hedge"):
         for form in (cues.get(kind) or {}).get(language) or []:
