@@ -16,7 +16,8 @@
 * values: the SUVmax values and sizes of a clause go to its finding entities;
   a clause with values but no finding gives them to the findings of the
   nearest earlier clause of the same sentence ("右肺结节, 大小约1.2cm, SUVmax 5.2").
-  When a clause has several values, the largest SUVmax and the largest size win.
+  When a clause has several values, the first SUVmax and the first size win,
+  as in the synthetic corpus's gold.
 
 Offsets (``start``, ``end``) index the normalised text, which
 :func:`analysed_text` returns.
@@ -121,14 +122,12 @@ def _nearest_site(anatomy: list[Entity], start: int, scope: ScopeMap) -> Entity 
 
 
 def _attach_values(text: str, entities: list[Entity], scope: ScopeMap) -> list[Entity]:
-    """Attach each clause's largest SUVmax and size to the finding entities it belongs to."""
+    """Attach each clause's first SUVmax and size to the finding entities it belongs to."""
     clause_values: dict[int, dict[str, object]] = {}
     for value, start, _ in parse_suvmax(text):
-        slot = clause_values.setdefault(scope.clause_of(start), {})
-        slot["suvmax"] = max(value, slot.get("suvmax", value))
+        clause_values.setdefault(scope.clause_of(start), {}).setdefault("suvmax", value)
     for size, start, _ in parse_sizes(text):
-        slot = clause_values.setdefault(scope.clause_of(start), {})
-        slot["size_cm"] = max(size, slot.get("size_cm", size))
+        clause_values.setdefault(scope.clause_of(start), {}).setdefault("size_cm", size)
     if not clause_values:
         return entities
 
