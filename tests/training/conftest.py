@@ -37,3 +37,8 @@ def make_reports(count: int, prefix: str = "r") -> list[Report]:
 @pytest.fixture()
 def small_reports():
     return make_reports(16)
+
+
+@pytest.fixture(name="make_reports")
+def make_reports_fixture():
+    return make_reports
