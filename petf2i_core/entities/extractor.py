@@ -80,14 +80,48 @@ def _resolve_language(text: str, language: str) -> str:
 
 
 def _find_terms(text: str, language: str, lexicon: Lexicon) -> list[tuple[str, str, int, int]]:
-    """Return (concept id, type, start, end) for every surface form in ``text``."""
+    """Return (concept id, type, start, end) for every surface form in ``text``.
+
+    Matches are longest-leftmost and do not overlap, except that a finding or
+    diagnosis may start inside an anatomy term and end after it: "肋骨折" is
+    肋骨 (rib) and 骨折 (fracture).
+    """
     index = lexicon.surface_index[language]
+    pattern = lexicon.pattern[language]
     terms = []
-    for match in lexicon.pattern[language].finditer(text):
-        form = match.group(0).lower() if language == "en" else match.group(0)
-        concept = lexicon.concepts[index[form]]
+    position = 0
+    while True:
+        match = pattern.search(text, position)
+        if match is None:
+            return terms
+        position = match.end()
+        concept_id = index[_form_key(match.group(0), language)]
+        if not concept_id:
+            continue
+        concept = lexicon.concepts[concept_id]
         terms.append((concept.id, concept.type, match.start(), match.end()))
-    return terms
+        if concept.type == "anatomy" and language == "zh":
+            tail = _overlapping_finding(text, match.start() + 1, match.end(), lexicon)
+            if tail is not None:
+                terms.append(tail)
+                position = tail[3]
+
+
+def _form_key(form: str, language: str) -> str:
+    return form.lower() if language == "en" else form
+
+
+def _overlapping_finding(text: str, start: int, end: int, lexicon: Lexicon) -> tuple[str, str, int, int] | None:
+    """Return a finding or diagnosis that starts in [start, end) and ends after ``end``, else None."""
+    index = lexicon.surface_index["zh"]
+    for offset in range(start, end):
+        match = lexicon.pattern["zh"].match(text, offset)
+        if match is None or match.end() <= end or not index[match.group(0)]:
+            continue
+        concept = lexicon.concepts[index[match.group(0)]]
+        if concept.type != "anatomy":
+            return (concept.id, concept.type, match.start(), match.end())
+    return None
 
 
 def _anatomy_laterality(text: str, terms, scope: ScopeMap) -> dict[int, str | None]:
@@ -109,7 +143,8 @@ def _anatomy_laterality(text: str, terms, scope: ScopeMap) -> dict[int, str | No
 def _nearest_site(anatomy: list[Entity], start: int, scope: ScopeMap) -> Entity | None:
     """Return the anatomy entity that gives a finding at ``start`` its site, or None."""
     clause_start, clause_end = scope.clause_span(scope.clause_of(start))
-    before = [a for a in anatomy if clause_start <= a.start and a.end <= start]
+    # An anatomy term may overlap the finding's start ("肋骨折"), so compare starts.
+    before = [a for a in anatomy if clause_start <= a.start < start]
     if before:
         return before[-1]
     if scope.language == "en":
@@ -117,7 +152,7 @@ def _nearest_site(anatomy: list[Entity], start: int, scope: ScopeMap) -> Entity 
         if after:
             return after[0]
     sentence_start, _ = scope.sentence_span(scope.sentence_of(start))
-    before = [a for a in anatomy if sentence_start <= a.start and a.end <= start]
+    before = [a for a in anatomy if sentence_start <= a.start < start]
     return before[-1] if before else None
 
 
@@ -161,13 +196,16 @@ def _extract_normalised(text: str, language: str, lexicon: Lexicon) -> list[Enti
     terms = _find_terms(text, language, lexicon)
     sides = _anatomy_laterality(text, terms, scope)
 
-    anatomy: list[Entity] = []
+    anatomy = [
+        Entity(concept, "anatomy", sides[position], "positive", None, text=text[start:end], start=start, end=end)
+        for position, (concept, entity_type, start, end) in enumerate(terms)
+        if entity_type == "anatomy"
+    ]
+    anatomy_by_start = {entity.start: entity for entity in anatomy}
     entities: list[Entity] = []
-    for position, (concept, entity_type, start, end) in enumerate(terms):
+    for concept, entity_type, start, end in terms:
         if entity_type == "anatomy":
-            entity = Entity(concept, "anatomy", sides[position], "positive", None, text=text[start:end], start=start, end=end)
-            anatomy.append(entity)
-            entities.append(entity)
+            entities.append(anatomy_by_start[start])
             continue
         site = _nearest_site(anatomy, start, scope)
         side = scope.laterality_before(start)

@@ -55,8 +55,10 @@ class Lexicon:
     """Concepts by id, cue lists and one compiled surface-form pattern per language.
 
     ``surface_index[language]`` maps a surface form (lower-cased for English)
-    to its concept id. ``pattern[language]`` finds the longest surface form at
-    each position; its match text, lower-cased for English, keys ``surface_index``.
+    to its concept id, or to ``""`` for an ignored word (a word that contains a
+    surface form but names no entity). ``pattern[language]`` finds the longest
+    form at each position; its match text, lower-cased for English, keys
+    ``surface_index``.
     """
 
     concepts: dict[str, Concept]
@@ -176,6 +178,7 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
     """
     directory = Path(directory) if directory is not None else LEXICON_DIR
     concepts: dict[str, Concept] = {}
+    ignored: dict[str, list[str]] = {language: [] for language in LANGUAGES}
     digest = hashlib.sha256()
     versions = []
 
@@ -187,6 +190,9 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
         digest.update(path.read_bytes())
         data = _read_yaml(path)
         versions.append(f"{path.stem}{data['version']}")
+        for language in LANGUAGES:
+            words = (data.get("ignore") or {}).get(language) or []
+            ignored[language].extend(str(word).lower() if language == "en" else str(word) for word in words)
         for number, row in enumerate(data.get("concepts") or [], start=1):
             if isinstance(row, dict) and "extends" in row:
                 _extend_concept(concepts, row, path, number)
@@ -209,6 +215,9 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
     version = "+".join(versions) + "#" + digest.hexdigest()[:8]
     lexicon = Lexicon(concepts=concepts, cues=cues, version=version)
     lexicon.surface_index = _index_surface_forms(concepts)
+    for language in LANGUAGES:
+        for word in ignored[language]:
+            lexicon.surface_index[language].setdefault(word, "")
     for language in LANGUAGES:
         forms = list(lexicon.surface_index[language])
         # An empty alternation would match the empty string everywhere.

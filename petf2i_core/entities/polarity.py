@@ -13,8 +13,9 @@ Scope rules (the cue lists are in ``lexicon/cues.yaml``):
   items across commas ("without consolidation, pneumothorax, or effusion").
 * A negation cue after a term ("is not seen", "阴性") covers the clause up to
   the cue. A structured line "胸腔积液:无" or "Effusion: none" negates its clause.
-* A hedge cue ("考虑", "可能", "?", "suspicious for") covers its whole clause,
-  before and after the cue.
+* A hedge cue ("考虑", "可能", "?", "likely") covers its whole clause,
+  before and after the cue. A forward hedge ("suspicious for", "may represent")
+  covers only the rest of its clause.
 * Negation wins over a hedge when both cover a term.
 """
 
@@ -29,6 +30,11 @@ from petf2i_core.entities.lexicon import Lexicon, surface_pattern
 _CLAUSE_END = re.compile(r"[,;。!?\n]|\.(?!\d)")
 _SENTENCE_END = re.compile(r"[。!?\n]|\.(?!\d)")
 _NEVER = re.compile(r"(?!x)x")
+_ZH_AMOUNT = "(?:少量|少许|大量|中量|多发|部分|局部)"
+_EN_POSITION = (
+    r"(?:upper|lower|middle|mid|anterior|posterior|lateral|medial|inferior|superior|distal|proximal"
+    r"|\d+(?:st|nd|rd|th))"
+)
 
 
 @dataclass(frozen=True)
@@ -66,12 +72,13 @@ def _check_cue_lists(cues: dict) -> None:
 def compile_cues(lexicon: Lexicon, language: str) -> CuePatterns:
     """Compile the cue lists of ``lexicon`` for ``language`` ("zh" or "en").
 
-    A cue listed under two kinds keeps the first of negation_pre, negation_post, hedge.
+    A cue listed under two kinds keeps the first of negation_pre, negation_post,
+    hedge, hedge_pre.
     """
     cues = lexicon.cues
     _check_cue_lists(cues)
     kinds: dict[str, str] = {}
-    for kind in ("negation_pre", "negation_post", "hedge"):
+    for kind in ("negation_pre", "negation_post", "hedge", "hedge_pre"):
         for form in (cues.get(kind) or {}).get(language) or []:
             key = str(form).lower() if language == "en" else str(form)
             kinds.setdefault(key, kind)
@@ -87,11 +94,13 @@ def compile_cues(lexicon: Lexicon, language: str) -> CuePatterns:
     ordered = sorted(lateral_kinds, key=lambda form: (-len(form), form))
     alternation = "|".join(re.escape(form) for form in ordered) or "(?!x)x"
     if language == "en":
-        # "left lower lobe", "both lungs", "the right" directly before the term.
-        lateral = re.compile(rf"(?<![A-Za-z])({alternation})\s+$", re.IGNORECASE)
+        # "left lower lobe", "both lungs", and up to two position words between
+        # the side and the term: "right posterior 5th rib", "right lower lung".
+        lateral = re.compile(rf"(?<![A-Za-z])({alternation})\s+(?:{_EN_POSITION}\s+){{0,2}}$", re.IGNORECASE)
     else:
-        # "左侧第7前肋": an ordinal between the side and the term is allowed.
-        lateral = re.compile(rf"({alternation})(?:第[\d\-、,~]+)?\s*$")
+        # "左侧第7前肋", "右侧7-9肋", "左足第1楔骨", "右侧少量气胸", "右下肺": a hand or
+        # foot, an ordinal, an amount or one position character may sit between.
+        lateral = re.compile(rf"({alternation})[足手]?(?:第?\d+(?:[\-~、]\d+)*)?{_ZH_AMOUNT}?[上中下前后]?\s*$")
 
     return CuePatterns(
         cue=_compile(list(kinds), language),
@@ -167,6 +176,8 @@ class ScopeMap:
                 return "negative"
             elif kind == "hedge" and clause_start <= cue_start < clause_end:
                 hedged = True
+            elif kind == "hedge_pre" and clause_start <= cue_start and cue_end <= start and end <= clause_end:
+                hedged = True
 
         clause_text = self.text[clause_start:clause_end]
         colon = clause_text.find(":")
@@ -176,7 +187,7 @@ class ScopeMap:
 
     def laterality_before(self, start: int) -> str | None:
         """Return the side named by a lateral cue that ends right before ``start``, else None."""
-        window = self.text[max(0, start - 16) : start]
+        window = self.text[max(0, start - 40) : start]
         match = self.patterns.lateral.search(window)
         if match is None:
             return None
