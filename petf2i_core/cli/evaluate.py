@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="score predictions against reference impressions",
         description=(
             "Score a JSONL file whose rows have id, findings, impression (the reference) and prediction. "
-            "Writes corpus scores with bootstrap 95%% intervals, signatures, per-sample scores and "
+            "Writes corpus scores with bootstrap 95% intervals, signatures, per-sample scores and "
             "package versions to --out."
         ),
     )

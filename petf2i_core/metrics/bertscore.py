@@ -1,10 +1,10 @@
 """BERTScore (greedy cosine matching of contextual token embeddings), per language.
 
-The computation follows bert-score 0.3.13 without idf weighting: each text is
-encoded with special tokens, the hidden states of one layer are L2-normalised,
-every candidate token is matched to its most similar reference token
-(precision) and every reference token to its most similar candidate token
-(recall). Special tokens take part in the matching but carry weight 0, as
+The computation follows bert-score 0.3.13 without idf weighting. Each text is
+encoded with special tokens and the hidden states of one layer are
+L2-normalised. Precision matches every candidate token to its most similar
+reference token, and recall matches every reference token to its most similar
+candidate token. Special tokens take part in the matching but carry weight 0, as
 bert-score's idf dictionary sets for ``[CLS]`` and ``[SEP]``. With the same
 encoder and layer the values equal ``bert_score.BERTScorer``'s.
 
@@ -52,7 +52,7 @@ STAT_COLUMNS = ("precision", "recall", "f1", "empty", "too_long", "pred_tokens",
 
 @dataclass(frozen=True)
 class EncoderSpec:
-    """Which encoder and layer a BERTScore uses.
+    """The encoder and layer of a BERTScore.
 
     Fields:
         name: the hub id of a published encoder, or the folder name of a local one.

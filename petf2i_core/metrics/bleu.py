@@ -9,8 +9,8 @@ semantics: effective order and exponential smoothing, so ``肺结节`` against
 itself scores 1.0 although it has no 4-gram.
 
 The tokenizer defaults to sacrebleu's ``zh`` for Chinese (each CJK character a
-token) and ``13a`` for English; ``13a`` turns a Chinese sentence into one token
-and scores near 0. Texts pass through :func:`petf2i_core.text.normalize.normalize`
+token) and ``13a`` for English. ``13a`` would turn a Chinese sentence into one
+token, so Chinese pairs would score near 0. Texts pass through :func:`petf2i_core.text.normalize.normalize`
 first unless ``normalize=False``.
 """
 

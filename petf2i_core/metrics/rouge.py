@@ -3,8 +3,8 @@
 English uses rouge-score's own tokenizer (lowercase, ``[a-z0-9]`` runs,
 optional Porter stemming), so the values equal ``rouge_scorer.RougeScorer``'s.
 Chinese uses :func:`petf2i_core.metrics.tokenize.cjk_tokens` by default (one
-token per CJK character, Latin words and decimal numbers whole) or jieba words;
-rouge-score's tokenizer would score every Chinese pair 0.0.
+token per CJK character, Latin words and decimal numbers whole) or jieba words.
+rouge-score's own tokenizer would score every Chinese pair 0.0.
 
 The default is plain ROUGE-L: one LCS over the whole text. ``summary_level=True``
 selects ROUGE-Lsum: texts are split into sentences at line breaks and before
@@ -44,9 +44,10 @@ _NUMBERED_ITEM = re.compile(r"(?<=[\s。；;，,])(?=[(（]?\d{1,2}[.、)）](?!
 def lcs_length(reference: Sequence[str], prediction: Sequence[str]) -> int:
     """Return the length of the longest common subsequence of two token sequences.
 
-    Bit-parallel algorithm of Hyyrö (2004): bit i of ``row`` is 0 when reference
-    token i ends a match in the LCS so far, so the cost is one big-integer
-    addition per prediction token instead of a row of the O(nm) table.
+    Uses the bit-parallel algorithm of Hyyrö (2004). The zero bits of ``row`` mark
+    the reference positions where the current row of the LCS table steps up by one,
+    so their count is the LCS length. Each prediction token costs a few big-integer
+    operations instead of a full row of the O(nm) table.
     """
     if not reference or not prediction:
         return 0

@@ -132,3 +132,9 @@ def test_aggregate_is_mean_f1_with_details():
     details = metric.details(stats)
     assert details["precision"] == pytest.approx((5 / 6 + 1.0) / 2)
     assert details["recall"] == pytest.approx((5 / 6 + 1.0) / 2)
+
+
+def test_d2_normalisation_makes_perfect_match():
+    assert RougeL("zh").sentence_scores(["SUVmax：5.2"], ["SUVmax:5.2"]) == [1.0]
+    assert RougeL("zh").sentence_scores(["ＳＵＶｍａｘ：５．２"], ["SUVmax 5.2"]) == [1.0]
+    assert "norm:none" in str(RougeL("zh", normalize=False).signature())
