@@ -81,11 +81,14 @@ def execute_notebook(
     parameters: dict[str, Any],
     cwd: str | Path | None = None,
     kernel_name: str = "python3",
+    title: str | None = None,
 ) -> Path:
     """Execute ``input_path`` with ``parameters`` into ``output_path``, failing loudly.
 
     Lists, dicts and ``None`` pass through the Python API unchanged, unlike
     papermill's ``-p`` command-line flag, which turns them into strings.
+    ``title`` replaces the first heading of the executed copy, so that one
+    notebook run per system gets one page title per system.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -109,4 +112,22 @@ def execute_notebook(
             f"{input_path}: cell {error.cell_index} (execution count {error.exec_count}) raised "
             f"{error.ename}: {error.evalue}; the partly executed notebook is at {output_path}"
         ) from error
+
+    if title:
+        set_title(output_path, title)
     return output_path
+
+
+def set_title(path: str | Path, title: str) -> None:
+    """Replace the first level-1 heading of a notebook's first markdown cell with ``title``."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            if lines and lines[0].startswith("# "):
+                lines[0] = f"# {title}"
+            else:
+                lines.insert(0, f"# {title}\n")
+            cell.source = "\n".join(lines)
+            break
+    nbformat.write(notebook, path)

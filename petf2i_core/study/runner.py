@@ -41,6 +41,7 @@ class NotebookJob:
     notebook: Path
     output: Path
     parameters: dict[str, Any]
+    title: str | None = None
 
 
 @dataclass
@@ -62,21 +63,23 @@ def plan_jobs(config: StudyConfig) -> list[NotebookJob]:
     real_data = str(DEFAULT_REAL_DATA) if DEFAULT_REAL_DATA.is_dir() else None
     common = {"run_dir": run_dir, "seed": config.seed}
 
-    def job(page: str, notebook: str, output: Path, **parameters: Any) -> NotebookJob:
-        return NotebookJob(page, NOTEBOOKS_DIR / notebook, output, {**common, **parameters})
+    def job(page: str, notebook: str, output: Path, title: str | None = None, **parameters: Any) -> NotebookJob:
+        return NotebookJob(page, NOTEBOOKS_DIR / notebook, output, {**common, **parameters}, title)
 
     jobs = [
         job("dataset", "dataset.ipynb", generated / "dataset.ipynb",
             study_name=config.name, real_data_dir=real_data, private=config.data.private),
-        job("metrics", "metrics.ipynb", generated / "metrics.ipynb"),
+        job("metrics", "metrics.ipynb", generated / "metrics.ipynb", real_data_dir=real_data),
     ]
     for system in systems:
         if system["kind"] == "lora":
             jobs.append(job(f"train:{system['name']}", "train_lora.ipynb",
-                            generated / "training" / f"{system['name']}.ipynb", system=system))
+                            generated / "training" / f"{system['name']}.ipynb",
+                            title=f"LoRA fine-tuning: {system['name']}", system=system))
     for system in systems:
         jobs.append(job(f"system:{system['name']}", "system.ipynb",
                         generated / "systems" / f"{system['name']}.ipynb",
+                        title=f"System: {system['name']}",
                         system=system,
                         metrics=list(config.evaluation.metrics),
                         metric_options=dict(config.evaluation.metric_options),
@@ -89,8 +92,9 @@ def plan_jobs(config: StudyConfig) -> list[NotebookJob]:
             study_name=config.name, system_names=names, metrics=list(config.evaluation.metrics)),
         job("examples", "examples.ipynb", generated / "examples.ipynb",
             system_names=names, show_text=not config.data.private),
-        job("efficiency", "efficiency.ipynb", generated / "efficiency.ipynb",
-            results_dir=str(REPO_ROOT / "benchmarks" / "results")),
+        # The efficiency page renders benchmark results and does not depend on the run.
+        NotebookJob("efficiency", NOTEBOOKS_DIR / "efficiency.ipynb", generated / "efficiency.ipynb",
+                    {"results_dir": str(REPO_ROOT / "benchmarks" / "results")}),
     ]
     return jobs
 
@@ -122,7 +126,7 @@ def run_study(config: StudyConfig, only: list[str] | None = None) -> StudyRun:
         if only and job.page.split(":")[0] not in only and job.page not in only:
             continue
         started = time.perf_counter()
-        execute_notebook(job.notebook, job.output, job.parameters, cwd=REPO_ROOT)
+        execute_notebook(job.notebook, job.output, job.parameters, cwd=REPO_ROOT, title=job.title)
         run.seconds[job.page] = time.perf_counter() - started
         logger.info("page %s done in %.1f s", job.page, run.seconds[job.page])
 

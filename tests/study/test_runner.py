@@ -1,0 +1,55 @@
+"""The study plan: one job per page and system, each valid against its notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from petf2i_core.study.config import load_study_config, study_from_dict
+from petf2i_core.study.notebooks import check_parameters, set_title
+from petf2i_core.study.runner import NOTEBOOKS_DIR, plan_jobs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_default_plan_is_valid_for_every_notebook():
+    config = load_study_config(REPO_ROOT / "configs" / "study" / "default.yaml")
+    jobs = plan_jobs(config)
+    for job in jobs:
+        check_parameters(job.notebook, job.parameters)
+    pages = [job.page for job in jobs]
+    assert pages[:2] == ["dataset", "metrics"]
+    assert pages[-3:] == ["results", "examples", "efficiency"]
+    assert sum(page.startswith("system:") for page in pages) == len(config.systems)
+    lora = [system.name for system in config.systems if system.kind == "lora"]
+    assert [page for page in pages if page.startswith("train:")] == [f"train:{name}" for name in lora]
+    # Training runs before the system page that generates with its adapter.
+    for name in lora:
+        assert pages.index(f"train:{name}") < pages.index(f"system:{name}")
+
+
+def test_other_study_writes_its_own_book(tmp_path):
+    config = study_from_dict({"name": "mine", "run_dir": str(tmp_path / "run"),
+                              "systems": [{"name": "extractive", "kind": "baseline", "model": "extractive"}]})
+    outputs = [job.output for job in plan_jobs(config)]
+    assert all(str(path).startswith(str((tmp_path / "run" / "book" / "generated").resolve())) for path in outputs)
+
+
+def test_every_notebook_has_a_title_and_parameters():
+    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        assert notebook.cells[0].cell_type == "markdown", path
+        assert notebook.cells[0].source.startswith("# "), path
+        tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
+        assert len(tagged) == 1, path
+        outputs = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.outputs]
+        assert not outputs, f"{path} is committed with outputs; clear them"
+
+
+def test_set_title_replaces_first_heading(tmp_path):
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# System\n\nText.")]), path)
+    set_title(path, "System: retrieval")
+    assert nbformat.read(path, as_version=4).cells[0].source == "# System: retrieval\n\nText."
