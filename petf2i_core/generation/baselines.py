@@ -34,14 +34,18 @@ NEGATION_CUES_ZH = ("未见", "未发现", "无", "否", "排除", "未见明显
 NEGATION_CUES_EN = ("no ", "not ", "without", "no evidence", "negative for", "unremarkable", "normal", "absent")
 
 _SENTENCE_ZH = re.compile(r"[^。；;！!？?\n]+[。；;！!？?]?")
-_SENTENCE_EN = re.compile(r"[^.;!?\n]+(?:[.;!?](?!\d)|$)")
+# An English sentence ends at . ; ! ? followed by whitespace, so decimals such as 5.2 stay whole.
+_SENTENCE_EN_BOUNDARY = re.compile(r"(?<=[.;!?])\s+|\n+")
 _CLAUSE = re.compile(r"[，,、：:]")
 
 
 def split_sentences(text: str, language: str) -> list[str]:
     """Split report text into sentences, keeping each sentence's end punctuation."""
-    pattern = _SENTENCE_ZH if language == "zh" else _SENTENCE_EN
-    return [match.group(0).strip() for match in pattern.finditer(text) if match.group(0).strip(" .;")]
+    if language == "zh":
+        parts = [match.group(0) for match in _SENTENCE_ZH.finditer(text)]
+    else:
+        parts = _SENTENCE_EN_BOUNDARY.split(text)
+    return [part.strip() for part in parts if part.strip(" .;\n")]
 
 
 def is_abnormal_sentence(sentence: str, language: str) -> bool:

@@ -34,6 +34,16 @@ from petf2i_core.generation.base import (
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
+# At DEBUG these libraries log request bodies, which contain report text; keep them at INFO or above.
+_HTTP_LOGGERS = ("openai", "httpx", "httpcore")
+
+
+def quiet_http_loggers() -> None:
+    """Raise the openai, httpx and httpcore loggers to INFO so that DEBUG logging never records prompts."""
+    for name in _HTTP_LOGGERS:
+        http_logger = logging.getLogger(name)
+        if http_logger.getEffectiveLevel() < logging.INFO:
+            http_logger.setLevel(logging.INFO)
 
 
 def _retry_after_seconds(error: Exception) -> float | None:
@@ -96,6 +106,7 @@ class OpenAIBackend(Backend):
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_tokens_param = max_tokens_param
+        quiet_http_loggers()
         # The client's own retries are off so that every retry goes through _call_with_retries.
         self.client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
         self._openai = openai
