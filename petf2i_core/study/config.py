@@ -66,8 +66,8 @@ class SystemConfig:
             config, then generate with the adapter).
         model: registry name, hub id or local folder; for baselines the
             baseline's registered name.
-        template: prompt template name (see ``petf2i_core.generation.prompts``).
-        few_shot_k: number of retrieved training examples for few-shot prompts.
+        template: prompt template name (see ``petf2i_core.generation.prompts``);
+            few-shot templates fix how many training examples they retrieve.
         train_config: training YAML for ``lora`` systems.
         train_overrides: field overrides applied to the training config, the
             hook for ablations (rank, alpha, target modules, data fraction).
@@ -78,7 +78,6 @@ class SystemConfig:
     kind: str
     model: str
     template: str = "zero-shot"
-    few_shot_k: int = 0
     train_config: str | None = None
     train_overrides: dict[str, Any] = field(default_factory=dict)
     generation: dict[str, Any] = field(default_factory=dict)
