@@ -142,6 +142,7 @@ class _Encoder:
             self.max_length = DEFAULT_MAX_LENGTH
 
         # RoBERTa and GPT-2 byte-level BPE need the leading space bert-score adds (add_prefix_space).
+        # NOTE: this path is untested here because roberta-large is not in the offline cache.
         self.prefix_space = type(self.tokenizer).__name__.startswith(("Roberta", "GPT2"))
         self.prefix_ids, self.suffix_ids = self._special_affixes()
         self.n_special = len(self.prefix_ids) + len(self.suffix_ids)

@@ -61,6 +61,7 @@ def minilm() -> BertScore:
     return BertScore("en")
 
 
+@pytest.mark.slow
 def test_minilm_equals_bert_score_library(minilm):
     from bert_score import BERTScorer
 
@@ -72,6 +73,7 @@ def test_minilm_equals_bert_score_library(minilm):
     np.testing.assert_allclose(stats[:, 2], f1.numpy(), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_minilm_signature_labels_not_comparable(minilm, caplog):
     signature = str(minilm.signature())
     assert "layer:6" in signature
@@ -81,12 +83,14 @@ def test_minilm_signature_labels_not_comparable(minilm, caplog):
     assert minilm.details(np.zeros((1, 7)))["comparable_with_published"] is False
 
 
+@pytest.mark.slow
 def test_not_comparable_warning_logged(caplog):
     with caplog.at_level("WARNING"):
         BertScore("en")
     assert "not comparable" in caplog.text
 
 
+@pytest.mark.slow
 def test_identical_texts_score_one(minilm):
     scores = minilm.sentence_scores(EN_REFERENCES, EN_REFERENCES)
     assert scores == pytest.approx([1.0] * 3, abs=1e-5)
@@ -203,3 +207,14 @@ def test_gemma_chinese_encoder():
     assert stats[0, 2] == pytest.approx(1.0, abs=1e-4)
     assert stats[1, 2] < stats[0, 2]
     assert "comparable:no-not-comparable-with-published" in str(metric.signature())
+
+
+def test_m5_published_baseline_would_give_minus_1_21():
+    # bert-score rescales a raw 0 with bert-base-chinese layer 8 to about -1.21; petf2i reports 0 instead.
+    from petf2i_core.metrics.bertscore import EncoderSpec, _baseline
+
+    baseline = _baseline("zh", EncoderSpec("bert-base-chinese", "bert-base-chinese", 8, True))
+    assert baseline is not None
+    rescaled_f1 = (0.0 - baseline[2]) / (1.0 - baseline[2])
+    assert rescaled_f1 == pytest.approx(-1.21, abs=0.01)
+    assert _baseline("zh", EncoderSpec("tiny", "tiny", 8, False)) is None

@@ -145,3 +145,14 @@ def test_cli_invalid_option_syntax(tmp_path: Path):
     source = _write_jsonl(tmp_path / "pred.jsonl", ROWS)
     with pytest.raises(ValueError, match="METRIC.KEY=VALUE"):
         main(["evaluate", str(source), "--metrics", "bleu4", "--option", "chunked", "--out", str(tmp_path / "s.json")])
+
+
+@pytest.mark.slow
+def test_bertscore_flags_reach_json(tmp_path: Path):
+    rows = [dict(ROWS[3]), dict(ROWS[4], prediction="")]
+    result = evaluate(rows, metrics=("bertscore",), n_bootstrap=20)
+    bertscore = result.languages["en"].metrics["bertscore"]
+    assert bertscore.details["n_empty"] == 1
+    assert bertscore.sample_scores[1] == 0.0
+    data = json.loads(result.to_json(tmp_path / "scores.json").read_text(encoding="utf-8"))
+    assert data["languages"]["en"]["metrics"]["bertscore"]["details"]["comparable_with_published"] is False
