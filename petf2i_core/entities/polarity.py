@@ -5,8 +5,8 @@ Scope rules (the cue lists are in ``lexicon/cues.yaml``):
 * A clause ends at ``,`` ``;`` ``。`` ``?`` ``!``, a line end, or a ``.`` that
   is not a decimal point (so a numbered-list marker such as ``2.`` ends one).
   Text is normalised first, so the full-width ``，`` and ``；`` are already
-  ``,`` and ``;``. A sentence ends at ``。``, ``!``, ``?``, a line end or a
-  non-decimal ``.``.
+  ``,`` and ``;``. A sentence ends at ``。``, ``!``, a line end or a
+  non-decimal ``.``; ``?`` ends only a clause (see ``_SENTENCE_END``).
 * A negation cue before a term ("未见", "no evidence of") covers the rest of
   its clause. In English it covers the rest of its sentence up to a scope
   terminator ("but", "however", "there is"), because English lists negated
@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from petf2i_core.entities.lexicon import Lexicon, surface_pattern
 
 _CLAUSE_END = re.compile(r"[,;。!?\n]|\.(?!\d)")
-_SENTENCE_END = re.compile(r"[。!?\n]|\.(?!\d)")
+# "?" ends a clause but not a sentence, because Chinese reports hedge inline
+# ("结石?钙化?") and the second term still takes its site from the sentence.
+_SENTENCE_END = re.compile(r"[。!\n]|\.(?!\d)")
 _NEVER = re.compile(r"(?!x)x")
 _ZH_AMOUNT = "(?:少量|少许|大量|中量|多发|部分|局部)"
 _EN_POSITION = (
