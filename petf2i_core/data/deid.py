@@ -53,7 +53,7 @@ _ZH_NAME_END = r"(?=$|[\s，,。；;：:（()）、/]|男|女|先生|女士|医�
 # Where the next field starts right after a name: 姓名：张三性别：男.
 _ZH_NEXT_FIELD = r"(?=住院|门诊|病历|病案|检查|科室|床|年龄|性别|民族|职业|婚|ID|电话)"
 ZH_NAME_RE = re.compile(
-    rf"(?P<label>(?:{_ZH_LABEL_ALT}))\s*(?P<value>{_SURNAME}{_CJK}{{1,2}}?)(?:{_ZH_NAME_END}|{_ZH_NEXT_FIELD})"
+    rf"(?P<label>(?:{_ZH_LABEL_ALT}))\s*(?P<value>{_SURNAME}{_CJK}{{1,2}}?){_ZH_NAME_END}"
 )
 # Role labels are always followed by a name, so without a boundary the name is taken
 # with two given characters (主治医师许涵较前 masks 许涵较: over-masking one character).
@@ -121,11 +121,11 @@ SSN_RE = re.compile(r"(?<!\d)(?P<value>\d{3}-\d{2}-\d{4})(?!\d)")
 
 PHONE_PATTERNS = (
     # Chinese mobile numbers, with an optional +86 and optional separators: 138-1234-5678.
-    re.compile(r"(?<![\dA-Za-z.])(?P<value>(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2})(?![\d.])"),
+    re.compile(r"(?<![\dA-Za-z.])(?P<value>(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2})(?!\d|\.\d)"),
     # Chinese landlines: 010-12345678, (021) 6543 2100, 0755-8888888 with an optional extension.
-    re.compile(r"(?<![\dA-Za-z.])(?P<value>(?:\+?86[ -]?)?\(?0\d{2,3}\)?[ -]?\d{3,4}[ -]?\d{4}(?:\s*(?:转|ext\.?|x)\s*\d{1,5})?)(?![\d.])"),
+    re.compile(r"(?<![\dA-Za-z.])(?P<value>(?:\+?86[ -]?)?\(?0\d{2,3}\)?[ -]?\d{3,4}[ -]?\d{4}(?:\s*(?:转|ext\.?|x)\s*\d{1,5})?)(?!\d|\.\d)"),
     # North American numbers: (317) 555-0123, 317-555-0123, 317.555.0123, +1 317 555 0123.
-    re.compile(r"(?<![\dA-Za-z.])(?P<value>(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?:\s*(?:ext\.?|x)\s*\d{1,5})?)(?![\d.])"),
+    re.compile(r"(?<![\dA-Za-z.])(?P<value>(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?:\s*(?:ext\.?|x)\s*\d{1,5})?)(?!\d|\.\d)"),
     # Labelled numbers of any shape: 电话：88886666, Tel: 5550123.
     re.compile(r"(?:电话|手机|联系电话|联系方式|座机|传真|\b(?:Tel|Phone|Telephone|Mobile|Cell|Fax)\b)\.?\s*[:：#]?\s*(?P<value>\+?(?:\(\d{2,4}\)\s?)?\d[\d-]{5,16}\d(?:\s\d{4})?)(?!\d)", re.IGNORECASE),
 )

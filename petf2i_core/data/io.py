@@ -296,8 +296,8 @@ def _read_delimited(path: Path, encoding: str | None, delimiter: str | None) -> 
         except csv.Error as error:
             raise TableReadError(f"{path}:{start_line}: malformed CSV ({error})") from error
         previous_end = reader.line_num
-        if not any(value.strip() for value in values):
-            continue  # a blank line is layout, not a row
+        if not values:
+            continue  # an empty line is layout, not a row; a line of empty fields is a row
         row = RawRow(source=str(path), row=len(rows) + 1, line=start_line)
         row.fields = dict(zip(header, values))
         if len(values) > len(header):

@@ -127,7 +127,8 @@ def split_reports(
         if stratify:
             values = Counter(_stratum_value(reports[index], stratify) for index in indices)
             stratum = values.most_common(1)[0][0]
-        unit_key = reports[unit].patient_id or reports[unit].id
+        # The smallest member key names the unit, so the split does not depend on input order.
+        unit_key = min(reports[index].patient_id or reports[index].id for index in indices)
         strata[stratum].append((_unit_hash(seed, unit_key), unit))
 
     split_of_unit: dict[int, int] = {}
