@@ -8,10 +8,10 @@
   ("右肺", "left lower lobe"), or from the anatomy term it directly follows
   ("右肺上叶" = 右 + 肺 + 上叶). A finding or diagnosis takes a lateral cue right
   before it ("左侧胸腔积液"), else the laterality of its site;
-* site: the nearest anatomy entity before the term in the same clause, else
-  (English only) the first anatomy after it in the same clause, because
-  English names the site last ("opacity in the right lower lobe"), else the
-  nearest anatomy before it in the same sentence;
+* site: the nearest anatomy entity before the term in the same clause. In
+  English, where the site often comes last ("opacity in the right lower
+  lobe"), the first anatomy after the term in the same clause comes next.
+  Otherwise the site is the nearest anatomy before the term in its sentence;
 * polarity: see :mod:`petf2i_core.entities.polarity` (anatomy is always positive);
 * values: the SUVmax values and sizes of a clause go to its finding entities;
   a clause with values but no finding gives them to the findings of the

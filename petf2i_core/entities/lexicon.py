@@ -2,7 +2,7 @@
 
 The lexicon is package data in ``petf2i_core/entities/lexicon/``. Each of
 ``anatomy.yaml``, ``findings.yaml``, ``diagnoses.yaml`` and ``radiology.yaml``
-holds concepts of one type (a concept in ``radiology.yaml`` may override the
+contains concepts of one type (a concept in ``radiology.yaml`` may override the
 file's type with its own ``type`` key, because general radiology vocabulary
 mixes anatomy and findings). ``cues.yaml`` holds the negation, hedge and
 laterality cues. A concept looks like::
@@ -200,7 +200,7 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
     """Load the concept files and cues from ``directory`` (default: the packaged lexicon).
 
     A missing concept file is skipped with a warning, so the extractor still
-    works while a file is being written; a missing ``cues.yaml`` is an error.
+    works while a file is being written. A missing ``cues.yaml`` is an error.
     """
     directory = Path(directory) if directory is not None else LEXICON_DIR
     concepts: dict[str, Concept] = {}

@@ -56,7 +56,7 @@ def _compile(forms: list[str], language: str) -> re.Pattern[str]:
 
 
 def _check_cue_lists(cues: dict) -> None:
-    """Raise ValueError when a cue list holds a non-text value, such as YAML reading ``no`` as False."""
+    """Raise ValueError when a cue list contains a non-text value, such as YAML reading ``no`` as False."""
     for kind, lists in cues.items():
         if not isinstance(lists, dict):
             continue

@@ -127,11 +127,12 @@ def score_extraction(
     """Score the extractor on ``reports`` against ``report.meta[gold_key]``.
 
     Each report's gold is ``{"findings": [rows], "impression": [rows]}`` of
-    :meth:`Entity.to_dict` rows. Returns ``{"groups": {group: prf}}`` where a
-    group is a language ("zh"), a language and entity type ("zh/finding") or
-    a language and section ("zh/impression"), ``"values"`` with the share of
-    matched findings whose SUVmax and size agree, ``"reports"`` per language,
-    and up to ``max_errors`` example differences (ids and keys, no text).
+    :meth:`Entity.to_dict` rows. The result has four keys. ``"groups"`` maps a
+    group to :func:`prf` figures, where a group is a language ("zh"), a
+    language and entity type ("zh/finding") or a language and section
+    ("zh/impression"). ``"values"`` contains the share of matched findings whose
+    SUVmax and size agree, ``"reports"`` the report count per language, and
+    ``"errors"`` up to ``max_errors`` differences (ids and keys, no text).
     """
     tally = _Tally()
     report_counts: dict[str, int] = defaultdict(int)

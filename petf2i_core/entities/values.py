@@ -45,7 +45,7 @@ def parse_sizes(text: str) -> list[tuple[tuple[float, ...], int, int]]:
     """Return every size in ``text`` as (dimensions in cm, largest first, start, end).
 
     A size needs a unit on at least one dimension ("1.2×0.8cm", "6mm",
-    "1.2cm×0.8cm"); a dimension without its own unit takes the unit written
+    "1.2cm×0.8cm"). A dimension without its own unit takes the unit written
     after the last dimension. Millimetres are converted to centimetres.
     Numbers that follow "SUVmax" are not sizes.
     """

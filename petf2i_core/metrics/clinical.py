@@ -211,13 +211,14 @@ class FactualConsistencyRate(_EntityMetric):
     impression. It is checked against the findings entities :math:`F_i` whose
     concept equals it or is its ancestor or descendant (the candidates), in this order:
 
-    1. Candidates exist with a compatible side (equal, or either unstated):
-       it is consistent when one of them has the same polarity class and, for
-       a positive assertion with a SUVmax or size, a value within tolerance
-       (``suvmax_tolerance``, default 0.1; ``size_tolerance_cm`` on the
-       largest dimension, default 0.1 cm; a candidate without a value does not
-       contradict). Otherwise the error is ``negation`` when no candidate of the
-       same polarity class exists, else ``value``.
+    1. Candidates exist with a compatible side (equal, or either unstated).
+       The assertion is consistent when one of them has the same polarity
+       class and, for a positive assertion with a SUVmax or size, a value
+       within tolerance. The tolerances are ``suvmax_tolerance`` (default 0.1)
+       and ``size_tolerance_cm`` on the largest dimension (default 0.1 cm).
+       A candidate without a value does not contradict. Otherwise the error is
+       ``negation`` when no candidate of the same polarity class exists, else
+       ``value``.
     2. Candidates exist, all on another side: ``laterality`` error for a
        positive or uncertain assertion. A negative assertion is consistent,
        because the findings say nothing about that side.
