@@ -383,6 +383,14 @@ class BertScore(Metric):
             "n_samples": int(len(stats)),
         }
 
+    def flagged_rows(self, stats: np.ndarray) -> dict[str, list[int]]:
+        """Return the row indices of empty pairs and of pairs over the token limit."""
+        stats = np.asarray(stats)
+        return {
+            "empty": [int(i) for i in np.flatnonzero(stats[:, 3])],
+            "too_long": [int(i) for i in np.flatnonzero(stats[:, 4])],
+        }
+
     def signature(self) -> Signature:
         """Return the encoder, layer, rescaling and length handling a BERTScore depends on."""
         return Signature.build(

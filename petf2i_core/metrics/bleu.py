@@ -111,6 +111,8 @@ class Bleu4(Metric):
 
         hypotheses = prepare_texts(predictions, self.normalize)
         targets = prepare_texts(references, self.normalize)
+        # sacrebleu's own segment statistics (a private method, present from 2.0 to 2.6.0),
+        # so tokenization, n-gram clipping and reference length equal its corpus_bleu.
         rows = self._bleu._extract_corpus_statistics(hypotheses, [targets])
         return np.asarray(rows, dtype=np.int64).reshape(len(rows), len(STAT_COLUMNS))
 

@@ -206,6 +206,10 @@ def _score_group(language: str, rows: list[Mapping[str, Any]], names, n_bootstra
             sample_scores=metric.sentence_scores(predictions, references, findings, stats=stats),
             details=metric.details(stats),
         )
+        # Metrics that flag rows (BERTScore: empty, too long) report them by row id.
+        if hasattr(metric, "flagged_rows"):
+            for flag, indices in metric.flagged_rows(stats).items():
+                metric_result.details[f"{flag}_ids"] = [result.ids[i] for i in indices]
         if n_bootstrap > 0:
             interval = bootstrap_interval(metric, stats, n_resamples=n_bootstrap, seed=seed)
             metric_result.ci_low, metric_result.ci_high = interval.low, interval.high

@@ -122,6 +122,7 @@ def test_m6_long_pair_flagged_and_truncation_hides_difference(tiny_chinese_bert)
     stats = metric.statistics([prediction], [reference])
     assert stats[0, 4] == 1.0
     assert metric.details(stats)["n_too_long"] == 1
+    assert metric.flagged_rows(stats) == {"empty": [], "too_long": [0]}
     assert stats[0, 2] == pytest.approx(1.0, abs=1e-5)
 
 

@@ -154,5 +154,7 @@ def test_bertscore_flags_reach_json(tmp_path: Path):
     bertscore = result.languages["en"].metrics["bertscore"]
     assert bertscore.details["n_empty"] == 1
     assert bertscore.sample_scores[1] == 0.0
+    assert bertscore.details["empty_ids"] == ["en-2"]
+    assert bertscore.details["too_long_ids"] == []
     data = json.loads(result.to_json(tmp_path / "scores.json").read_text(encoding="utf-8"))
     assert data["languages"]["en"]["metrics"]["bertscore"]["details"]["comparable_with_published"] is False
