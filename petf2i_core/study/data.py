@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from petf2i_core.study.config import StudyConfig
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+# The pseudonym key of data preparation is a secret, so it comes from the environment only.
+PSEUDONYM_KEY_VARIABLE = "PETF2I_PSEUDONYM_KEY"
 
 
 def materialise_data(config: StudyConfig) -> dict[str, Path]:
@@ -57,13 +60,24 @@ def _synthetic_splits(config: StudyConfig) -> dict[str, list[Report]]:
         seed=config.seed,
         noise_rate=config.data.noise_rate,
     )
-    return split_reports(reports, ratios=config.data.split, seed=config.seed)
+    return split_reports(reports, ratios=split_ratios(config), seed=config.seed)
+
+
+def split_ratios(config: StudyConfig) -> tuple[float, float, float]:
+    """Return the train, val and test ratios of the study config as a tuple."""
+    return tuple(config.data.split[name] for name in SPLITS)
 
 
 def _prepare_raw(config: StudyConfig, source: Path, out_dir: Path) -> dict[str, list[Report]]:
     from petf2i_core.data.prepare import PrepareConfig, prepare
 
-    options = {"split": dict(config.data.split), "seed": config.seed, **config.data.prepare_options}
+    if "key" in config.data.prepare_options:
+        raise ValueError(
+            f"data.prepare_options must not hold 'key': the study config is written into the run manifest; "
+            f"set the pseudonym key in the environment variable {PSEUDONYM_KEY_VARIABLE} instead"
+        )
+    options = {"ratios": split_ratios(config), "seed": config.seed, **config.data.prepare_options}
+    options["key"] = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
     result = prepare([source], out_dir, PrepareConfig(**options))
     return {name: result.splits[name] for name in SPLITS}
 
