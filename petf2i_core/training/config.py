@@ -163,30 +163,34 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ValueError naming the first invalid field, its value and the accepted range."""
         checks = [
-            ("lora_rank", isinstance(self.lora_rank, int) and self.lora_rank > 0, "an integer > 0, for example 8"),
-            ("lora_alpha", self.lora_alpha > 0, "a number > 0, often 2 x lora_rank"),
-            ("lora_dropout", 0 <= self.lora_dropout < 1, "a probability in [0, 1)"),
-            ("learning_rate", self.learning_rate > 0, "a number > 0, for example 2e-4"),
-            ("weight_decay", self.weight_decay >= 0, "a number >= 0"),
-            ("scheduler", self.scheduler in SCHEDULERS, f"one of {SCHEDULERS}"),
-            ("warmup_ratio", 0 <= self.warmup_ratio < 1, "a fraction in [0, 1)"),
-            ("epochs", self.epochs > 0, "a number > 0"),
-            ("max_steps", self.max_steps is None or self.max_steps > 0, "null or an integer > 0"),
-            ("max_seq_length", self.max_seq_length >= 8, "an integer >= 8"),
-            ("per_device_batch_size", self.per_device_batch_size > 0, "an integer > 0"),
-            ("gradient_accumulation_steps", self.gradient_accumulation_steps > 0, "an integer > 0"),
-            ("precision", self.precision in PRECISIONS, f"one of {PRECISIONS}"),
-            ("prompt_language", self.prompt_language in PROMPT_LANGUAGES, f"one of {PROMPT_LANGUAGES}"),
-            ("train_fraction", 0 < self.train_fraction <= 1, "a fraction in (0, 1]"),
-            ("truncation", self.truncation in TRUNCATION_POLICIES, f"one of {TRUNCATION_POLICIES}"),
-            ("checkpoint_every", self.checkpoint_every >= 0, "an integer >= 0 (0 for no checkpoints)"),
-            ("keep_checkpoints", self.keep_checkpoints >= 1, "an integer >= 1"),
-            ("eval_every", self.eval_every >= 0, "an integer >= 0 (0 for only the end)"),
-            ("early_stopping_patience", self.early_stopping_patience >= 0, "an integer >= 0 (0 for off)"),
-            ("logging_every", self.logging_every >= 1, "an integer >= 1"),
-            ("trackers", all(t in TRACKERS for t in self.trackers), f"a list of {TRACKERS}"),
+            ("lora_rank", lambda: isinstance(self.lora_rank, int) and self.lora_rank > 0, "an integer > 0, for example 8"),
+            ("lora_alpha", lambda: self.lora_alpha > 0, "a number > 0, often 2 x lora_rank"),
+            ("lora_dropout", lambda: 0 <= self.lora_dropout < 1, "a probability in [0, 1)"),
+            ("learning_rate", lambda: self.learning_rate > 0, "a number > 0, for example 2e-4"),
+            ("weight_decay", lambda: self.weight_decay >= 0, "a number >= 0"),
+            ("scheduler", lambda: self.scheduler in SCHEDULERS, f"one of {SCHEDULERS}"),
+            ("warmup_ratio", lambda: 0 <= self.warmup_ratio < 1, "a fraction in [0, 1)"),
+            ("epochs", lambda: self.epochs > 0, "a number > 0"),
+            ("max_steps", lambda: self.max_steps is None or self.max_steps > 0, "null or an integer > 0"),
+            ("max_seq_length", lambda: self.max_seq_length >= 8, "an integer >= 8"),
+            ("per_device_batch_size", lambda: self.per_device_batch_size > 0, "an integer > 0"),
+            ("gradient_accumulation_steps", lambda: self.gradient_accumulation_steps > 0, "an integer > 0"),
+            ("precision", lambda: self.precision in PRECISIONS, f"one of {PRECISIONS}"),
+            ("prompt_language", lambda: self.prompt_language in PROMPT_LANGUAGES, f"one of {PROMPT_LANGUAGES}"),
+            ("train_fraction", lambda: 0 < self.train_fraction <= 1, "a fraction in (0, 1]"),
+            ("truncation", lambda: self.truncation in TRUNCATION_POLICIES, f"one of {TRUNCATION_POLICIES}"),
+            ("checkpoint_every", lambda: self.checkpoint_every >= 0, "an integer >= 0 (0 for no checkpoints)"),
+            ("keep_checkpoints", lambda: self.keep_checkpoints >= 1, "an integer >= 1"),
+            ("eval_every", lambda: self.eval_every >= 0, "an integer >= 0 (0 for only the end)"),
+            ("early_stopping_patience", lambda: self.early_stopping_patience >= 0, "an integer >= 0 (0 for off)"),
+            ("logging_every", lambda: self.logging_every >= 1, "an integer >= 1"),
+            ("trackers", lambda: all(t in TRACKERS for t in self.trackers), f"a list of {TRACKERS}"),
         ]
-        for name, valid, accepted in checks:
+        for name, predicate, accepted in checks:
+            try:
+                valid = bool(predicate())
+            except TypeError:
+                valid = False  # a value of the wrong type, such as a string for a number
             if not valid:
                 raise ValueError(f"invalid {name}={getattr(self, name)!r}; set it to {accepted}")
         if isinstance(self.target_modules, str) and self.target_modules != "all-linear":
