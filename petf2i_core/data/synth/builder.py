@@ -2,45 +2,50 @@
 
 A renderer never writes an entity as free text. It appends an anatomy, finding or
 diagnosis segment (concept plus a lexicon surface form), a cue segment (negation
-or hedge), a value segment (SUVmax or size) or punctuation, and plain text only
-between them. The gold entities are then computed from the segment stream with
-the annotation rules that the extractor implements on the text:
+or hedge), a value segment (SUVmax or size) and plain text between them. The gold
+entities are then computed from the segments with the annotation rules that the
+extractor (:mod:`petf2i_core.entities.extractor`) applies to the text:
 
+* clauses end at ``,`` ``;`` ``。`` ``!`` ``?``, a line end or a non-decimal ``.``
+  (full-width forms included); sentences end at the same marks except ``,`` and ``;``;
 * anatomy is always ``positive``; its laterality comes from a lateral cue segment
-  written directly before it;
-* a finding or diagnosis takes the polarity of the cue in its clause (cues are
-  always written before the first finding or diagnosis of the clause, so the rule
-  holds whatever scope an extractor gives a cue), and laterality and site from the
-  nearest preceding anatomy of its clause, else of its sentence;
-* the first SUVmax and the first size of a clause attach to every finding of that
-  clause (type ``finding`` only, not diagnoses);
+  written directly before it, else from an anatomy term it directly follows
+  (``右肺门淋巴结``: 淋巴结 is right);
+* a finding or diagnosis takes a lateral cue written directly before it, else the
+  laterality of its site: the nearest anatomy before it in its clause, else (English)
+  the first anatomy after it in its clause, else the nearest anatomy before it in
+  its sentence;
+* polarity: a negation cue before the term in its clause (English: in its
+  sentence), a post-negation cue after it in its clause (``消失``), or a structured
+  line ``胸腔积液：无`` makes it negative; else a hedge cue in its clause makes it
+  uncertain. Renderers write hedge cues before every finding of their clause;
+* the first SUVmax and the first size of a clause go to the findings (type
+  ``finding``) of that clause, or of the nearest earlier clause of the same
+  sentence that has findings; a later clause overrides an earlier one;
 * within a section, entities form a set keyed by ``Entity.key()``; the first
-  occurrence keeps its values.
-
-Clauses end at ``，,；;`` and at sentence ends; sentences end at ``。``, ``. ``,
-a newline and a numbered-list marker. ``；`` also ends the sentence here, and the
-renderers never rely on an anatomy carried across it.
+  occurrence keeps its site and values.
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 
 from petf2i_core.data.synth.lexicon import Lexicon
 
 # Segment kinds.
 PLAIN = "plain"          # free text; the only kind noise may edit
-FIXED = "fixed"          # text that must stay as written (lateral cues, units)
+FIXED = "fixed"          # text that must stay as written (codes, units, markers)
+LATERAL = "lateral"      # a lateral cue written directly before an anatomy or finding term
 ANATOMY = "anatomy"
 FINDING = "finding"
 DIAGNOSIS = "diagnosis"
 NEGATION = "negation"
+POST_NEGATION = "post_negation"
 HEDGE = "hedge"
 SUV = "suv"
 SIZE = "size"
-CLAUSE_END = "clause_end"
-SENTENCE_END = "sentence_end"
-STRUCTURED_NEGATIVE = "structured_negative"  # "胸腔积液：无": the finding before it is negative
 
 LATERAL_CUES = {
     "zh": {"left": ("左", "左侧"), "right": ("右", "右侧"), "bilateral": ("双", "双侧", "两侧", "两")},
@@ -68,49 +73,57 @@ class Builder:
         self.segments: list[Segment] = []
 
     def text(self, text: str) -> "Builder":
-        """Append free text (never a lexicon form, a cue word or clause punctuation)."""
+        """Append free text (never a lexicon form or a cue word)."""
         if text:
             self.segments.append(Segment(PLAIN, text))
         return self
 
     def fixed(self, text: str) -> "Builder":
-        """Append text that noise must not touch."""
+        """Append text that noise must not edit."""
         if text:
             self.segments.append(Segment(FIXED, text))
         return self
 
-    def anatomy(self, concept: str, form: str, laterality: str | None = None, cue: str | None = None) -> "Builder":
-        """Append an anatomy term, preceded by the lateral ``cue`` text when ``laterality`` is set."""
-        self.lexicon.check_form(self.language, concept, form)
-        if laterality is not None:
-            if cue is None:
-                cue = LATERAL_CUES[self.language][laterality][0]
-            if cue not in LATERAL_CUES[self.language][laterality]:
-                raise ValueError(f"{cue!r} is not a {laterality} cue in {self.language}")
-            self.segments.append(Segment(FIXED, cue + (" " if self.language == "en" else "")))
-        self.segments.append(Segment(ANATOMY, form, concept, laterality))
+    def lateral(self, laterality: str | None, cue: str | None = None) -> "Builder":
+        """Append the lateral cue of ``laterality`` (nothing when it is None)."""
+        if laterality is None:
+            return self
+        cues = LATERAL_CUES[self.language][laterality]
+        cue = cue if cue is not None else cues[0]
+        if cue.lower() not in cues:
+            raise ValueError(f"{cue!r} is not a {laterality} cue in {self.language}; use one of {cues}")
+        separator = " " if self.language == "en" else ""
+        self.segments.append(Segment(LATERAL, cue + separator, laterality=laterality))
         return self
 
-    def finding(self, concept: str, form: str) -> "Builder":
-        """Append a finding or diagnosis term (the type comes from the lexicon)."""
+    def anatomy(self, concept: str, form: str, laterality: str | None = None, cue: str | None = None) -> "Builder":
+        """Append an anatomy term, preceded by the lateral cue when ``laterality`` is set."""
         self.lexicon.check_form(self.language, concept, form)
+        self.lateral(laterality, cue)
+        self.segments.append(Segment(ANATOMY, form, concept))
+        return self
+
+    def finding(self, concept: str, form: str, laterality: str | None = None, cue: str | None = None) -> "Builder":
+        """Append a finding or diagnosis term (its type comes from the lexicon)."""
+        self.lexicon.check_form(self.language, concept, form)
+        self.lateral(laterality, cue)
         kind = FINDING if self.lexicon.types[concept] == "finding" else DIAGNOSIS
         self.segments.append(Segment(kind, form, concept))
         return self
 
     def negation(self, cue: str) -> "Builder":
-        """Append a negation cue; it must come before every finding of its clause."""
+        """Append a negation cue that covers the findings after it."""
         self.segments.append(Segment(NEGATION, cue))
+        return self
+
+    def post_negation(self, cue: str) -> "Builder":
+        """Append a negation cue that covers the findings before it in its clause (消失)."""
+        self.segments.append(Segment(POST_NEGATION, cue))
         return self
 
     def hedge(self, cue: str) -> "Builder":
         """Append a hedge cue; it must come before every finding of its clause."""
         self.segments.append(Segment(HEDGE, cue))
-        return self
-
-    def structured_negative(self, text: str) -> "Builder":
-        """Append the value part of a structured line such as ``：无`` after its finding."""
-        self.segments.append(Segment(STRUCTURED_NEGATIVE, text))
         return self
 
     def suv(self, text: str, value: float) -> "Builder":
@@ -120,105 +133,153 @@ class Builder:
 
     def size(self, text: str, dims_cm: tuple[float, ...]) -> "Builder":
         """Append a size mention; ``dims_cm`` is stored largest first, in cm."""
-        dims = tuple(sorted((round(d, 2) for d in dims_cm), reverse=True))
+        dims = tuple(sorted((round(d, 3) for d in dims_cm), reverse=True))
         self.segments.append(Segment(SIZE, text, value=dims))
         return self
 
-    def clause(self, mark: str) -> "Builder":
-        """End the clause with ``mark`` (``，`` ``,`` ``；`` ``;`` or ``、``-free separators)."""
-        self.segments.append(Segment(CLAUSE_END, mark))
-        return self
 
-    def sentence(self, mark: str) -> "Builder":
-        """End the sentence with ``mark`` (``。``, ``. ``, a newline or a numbered marker)."""
-        self.segments.append(Segment(SENTENCE_END, mark))
-        return self
-
-    def extend(self, other: "Builder") -> "Builder":
-        """Append the segments of another builder."""
-        self.segments.extend(other.segments)
-        return self
+# Clause and sentence ends as the extractor finds them after normalisation: the
+# full-width forms of , ; ! ? and . become half-width there, and a full stop
+# followed by a digit is a decimal point.
+_CLAUSE_END = re.compile(r"[,;，；。!?！？\n]|[.．](?![0-9０-９])")
+_SENTENCE_END = re.compile(r"[。!?！？\n]|[.．](?![0-9０-９])")
+_STRUCTURED = {"zh": re.compile(r"[:：]\s*(?:无|未见|阴性|否|没有)\s*[.。]?\s*$"), "en": re.compile(r"[:：]\s*(?:none|no|negative|absent|not seen)\s*[.。]?\s*$", re.IGNORECASE)}
 
 
 @dataclass
 class _Mention:
     type: str
     concept: str
-    laterality: str | None
-    polarity: str
-    site: str | None
     start: int
     end: int
     text: str
+    clause: int
+    sentence: int
+    laterality: str | None = None
+    polarity: str = "positive"
+    site: "_Mention | None" = None
     suvmax: float | None = None
     size_cm: tuple[float, ...] | None = None
 
 
-def render(segments: list[Segment]) -> tuple[str, list[dict]]:
+def _starts(text: str, pattern: re.Pattern[str]) -> list[int]:
+    return [0] + [match.end() for match in pattern.finditer(text)]
+
+
+def render(segments: list[Segment], language: str) -> tuple[str, list[dict]]:
     """Join ``segments`` into text and return it with the gold entity rows of that text."""
-    pieces: list[str] = []
+    text = "".join(segment.text for segment in segments)
+    clause_starts = _starts(text, _CLAUSE_END)
+    sentence_starts = _starts(text, _SENTENCE_END)
+
+    def clause_of(position: int) -> int:
+        return bisect.bisect_right(clause_starts, position) - 1
+
+    def sentence_of(position: int) -> int:
+        return bisect.bisect_right(sentence_starts, position) - 1
+
+    mentions, cues, values = _collect(segments, clause_of, sentence_of)
+    anatomy = [mention for mention in mentions if mention.type == "anatomy"]
+    for mention in mentions:
+        if mention.type == "anatomy":
+            continue
+        mention.site = _site(mention, anatomy, language)
+        if mention.laterality is None and mention.site is not None:
+            mention.laterality = mention.site.laterality
+        mention.polarity = _polarity(mention, cues, text, clause_starts, language)
+    _attach_values(mentions, values)
+    return text, _deduplicate(mentions)
+
+
+def _collect(segments, clause_of, sentence_of):
     mentions: list[_Mention] = []
+    cues: list[tuple[str, int, int, int]] = []
+    values: list[tuple[str, object, int, int]] = []
     position = 0
-
-    clause_polarity = "positive"
-    clause_mentions: list[_Mention] = []
-    clause_anatomy: _Mention | None = None
-    sentence_anatomy: _Mention | None = None
-    clause_suv: float | None = None
-    clause_size: tuple[float, ...] | None = None
-
-    def close_clause() -> None:
-        for mention in clause_mentions:
-            if mention.type == "finding":
-                mention.suvmax = clause_suv
-                mention.size_cm = clause_size
+    pending_side: str | None = None
+    previous: _Mention | None = None
+    gap_is_blank = False
 
     for segment in segments:
-        start = position
-        pieces.append(segment.text)
-        position += len(segment.text)
+        start, end = position, position + len(segment.text)
+        position = end
         kind = segment.kind
-
-        if kind == ANATOMY:
-            mention = _Mention("anatomy", segment.concept, segment.laterality, "positive", None, start, position, segment.text)
-            mentions.append(mention)
-            clause_anatomy = sentence_anatomy = mention
-        elif kind in (FINDING, DIAGNOSIS):
-            anchor = clause_anatomy or sentence_anatomy
+        if kind in (ANATOMY, FINDING, DIAGNOSIS):
             mention = _Mention(
-                "finding" if kind == FINDING else "diagnosis",
-                segment.concept,
-                anchor.laterality if anchor else None,
-                clause_polarity,
-                anchor.concept if anchor else None,
-                start,
-                position,
-                segment.text,
+                "anatomy" if kind == ANATOMY else "finding" if kind == FINDING else "diagnosis",
+                segment.concept, start, end, segment.text, clause_of(start), sentence_of(start), laterality=pending_side,
             )
+            if kind == ANATOMY and pending_side is None and previous is not None and previous.type == "anatomy" and gap_is_blank:
+                mention.laterality = previous.laterality
             mentions.append(mention)
-            clause_mentions.append(mention)
-        elif kind in (NEGATION, HEDGE):
-            if clause_mentions:
-                raise ValueError(f"cue {segment.text!r} written after a finding in its clause: {''.join(pieces)!r}")
-            if clause_polarity != "positive":
-                raise ValueError(f"two cues in one clause: {''.join(pieces)!r}")
-            clause_polarity = "negative" if kind == NEGATION else "uncertain"
-        elif kind == STRUCTURED_NEGATIVE:
-            for mention in clause_mentions:
-                mention.polarity = "negative"
-        elif kind == SUV:
-            clause_suv = segment.value if clause_suv is None else clause_suv
-        elif kind == SIZE:
-            clause_size = segment.value if clause_size is None else clause_size
-        elif kind in (CLAUSE_END, SENTENCE_END):
-            close_clause()
-            clause_polarity, clause_mentions, clause_anatomy = "positive", [], None
-            clause_suv = clause_size = None
-            if kind == SENTENCE_END:
-                sentence_anatomy = None
+            previous, gap_is_blank, pending_side = mention, True, None
+            continue
+        pending_side = segment.laterality if kind == LATERAL else None
+        gap_is_blank = gap_is_blank and not segment.text.strip()
+        if kind in (NEGATION, HEDGE, POST_NEGATION):
+            cues.append((kind, start, clause_of(start), sentence_of(start)))
+        elif kind in (SUV, SIZE):
+            values.append((kind, segment.value, clause_of(start), sentence_of(start)))
+    return mentions, cues, values
 
-    close_clause()
-    return "".join(pieces), _deduplicate(mentions)
+
+def _site(mention: _Mention, anatomy: list[_Mention], language: str) -> _Mention | None:
+    before = [a for a in anatomy if a.clause == mention.clause and a.end <= mention.start]
+    if before:
+        return before[-1]
+    if language == "en":
+        after = [a for a in anatomy if a.clause == mention.clause and a.start >= mention.end]
+        if after:
+            return after[0]
+    before = [a for a in anatomy if a.sentence == mention.sentence and a.end <= mention.start]
+    return before[-1] if before else None
+
+
+def _polarity(mention: _Mention, cues, text: str, clause_starts: list[int], language: str) -> str:
+    hedged = False
+    for kind, start, clause, sentence in cues:
+        if kind == NEGATION and start < mention.start:
+            if clause == mention.clause or (language == "en" and sentence == mention.sentence):
+                return "negative"
+        elif kind == POST_NEGATION and clause == mention.clause and start >= mention.end:
+            return "negative"
+        elif kind == HEDGE and clause == mention.clause:
+            if start > mention.start:
+                raise ValueError(f"hedge cue written after {mention.text!r} in its clause: {text!r}")
+            hedged = True
+
+    clause_start = clause_starts[mention.clause]
+    clause_end = clause_starts[mention.clause + 1] if mention.clause + 1 < len(clause_starts) else len(text)
+    clause_text = text[clause_start:clause_end]
+    colon = max(clause_text.find(":"), clause_text.find("："))
+    if colon >= 0 and mention.start < clause_start + colon and _STRUCTURED[language].search(clause_text):
+        return "negative"
+    return "uncertain" if hedged else "positive"
+
+
+def _attach_values(mentions: list[_Mention], values) -> None:
+    findings_by_clause: dict[int, list[_Mention]] = {}
+    for mention in mentions:
+        if mention.type == "finding":
+            findings_by_clause.setdefault(mention.clause, []).append(mention)
+
+    clause_values: dict[int, dict[str, object]] = {}
+    sentence_of_clause: dict[int, int] = {}
+    for kind, value, clause, sentence in values:
+        clause_values.setdefault(clause, {}).setdefault(kind, value)
+        sentence_of_clause[clause] = sentence
+    clause_sentence = {m.clause: m.sentence for m in mentions}
+
+    for clause in sorted(clause_values):
+        target = clause
+        while target >= 0 and target not in findings_by_clause:
+            target -= 1
+        if target < 0 or clause_sentence.get(target) != sentence_of_clause[clause]:
+            continue
+        for mention in findings_by_clause[target]:
+            found = clause_values[clause]
+            mention.suvmax = found.get(SUV, mention.suvmax)
+            mention.size_cm = found.get(SIZE, mention.size_cm)
 
 
 def _deduplicate(mentions: list[_Mention]) -> list[dict]:
@@ -232,7 +293,7 @@ def _deduplicate(mentions: list[_Mention]) -> list[dict]:
             "type": mention.type,
             "laterality": mention.laterality,
             "polarity": mention.polarity,
-            "site": mention.site,
+            "site": mention.site.concept if mention.site is not None else None,
             "suvmax": mention.suvmax,
             "size_cm": list(mention.size_cm) if mention.size_cm else None,
             "text": mention.text,
@@ -240,3 +301,15 @@ def _deduplicate(mentions: list[_Mention]) -> list[dict]:
             "end": mention.end,
         }
     return list(rows.values())
+
+
+def entity_spans(segments: list[Segment]) -> list[tuple[int, int, str]]:
+    """Return (start, end, concept) of every entity segment, in text order."""
+    spans = []
+    position = 0
+    for segment in segments:
+        end = position + len(segment.text)
+        if segment.kind in (ANATOMY, FINDING, DIAGNOSIS):
+            spans.append((position, end, segment.concept))
+        position = end
+    return spans

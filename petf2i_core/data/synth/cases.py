@@ -587,7 +587,7 @@ def incidental_findings(rng, case) -> list[Lesion]:
         found.append(benign(rng, "thyroid.lobe", "head_neck", _side(rng), ("finding.nodule",), _suv(rng, 3.0, 12.0), _size(rng, 0.6, 2.0), None, uptake="high", role="incidental", recommendation="thyroid_ultrasound"))
     if fdg and rng.random() < 0.03:
         site = rng.choice(("colon.ascending", "colon.transverse", "colon.descending", "colon.sigmoid", "colon.cecum"))
-        found.append(benign(rng, site, "abdomen_pelvis", None, ("finding.focal_bowel_uptake",), _suv(rng, 4.0, 12.0), None, "diagnosis.adenoma", uptake="focal", role="incidental", recommendation="colonoscopy"))
+        found.append(benign(rng, site, "abdomen_pelvis", None, (), _suv(rng, 4.0, 12.0), None, "diagnosis.adenoma", uptake="focal", role="incidental", recommendation="colonoscopy"))
     if rng.random() < 0.10:
         site, _, detail = _liver_site(rng)
         found.append(benign(rng, site, "abdomen_pelvis", None, ("finding.hypodense_lesion",), None, _size(rng, 0.4, 2.5), "diagnosis.cyst", uptake="none", certainty="positive", detail=detail))
@@ -756,6 +756,9 @@ def _fill_lesions(rng, case) -> None:
         case.prior_date = _prior_date(rng) if rng.random() < 0.7 else None
         if recurrence:
             case.lesions = [lesion for lesion in case.lesions if lesion.role != "primary" or cancer.startswith("lymphoma") or cancer == "prostate"] or case.lesions
+            for lesion in case.lesions:
+                if lesion.role == "primary":
+                    lesion.diagnosis = "diagnosis.recurrence"
             if case.prior_date:
                 mark_new(case)
             case.lesions.append(post_treatment_lesion(rng, case))

@@ -33,7 +33,12 @@ class Lexicon:
 
     def check_form(self, language: str, concept: str, form: str) -> str:
         """Return ``form`` after checking that the lexicon lists it for ``concept``."""
-        if form not in self.forms.get((language, concept), ()):
+        listed = self.forms.get((language, concept), ())
+        if language == "en":
+            found = form.lower() in {value.lower() for value in listed}
+        else:
+            found = form in listed
+        if not found:
             raise KeyError(
                 f"surface form {form!r} is not listed for concept {concept!r} ({language}) "
                 f"in {LEXICON_DIR}; add it to the lexicon file of type {self.types.get(concept)!r}"
