@@ -29,6 +29,7 @@ def _add_prepare(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="input files or saved datasets folders")
     parser.add_argument("--out", required=True, help="output folder")
+
     columns = parser.add_argument_group("columns (recognised by common names when omitted)")
     columns.add_argument("--findings-col", help="findings column (a position such as 0 for JSON lists)")
     columns.add_argument("--impression-col", help="impression column")
@@ -36,11 +37,13 @@ def _add_prepare(subparsers: argparse._SubParsersAction) -> None:
     columns.add_argument("--id-col", help="record id column")
     columns.add_argument("--patient-col", help="patient id column; one patient's reports stay in one split")
     columns.add_argument("--language-col", help="language code column; detected per row when omitted")
+
     reading = parser.add_argument_group("reading")
     reading.add_argument("--encoding", help="text encoding; default tries UTF-8 (with or without BOM), then GB18030")
     reading.add_argument("--delimiter", help="field delimiter of text tables; default picks from the header line")
     reading.add_argument("--sheet", help="Excel sheet name; default the first sheet")
-    reading.add_argument("--max-chars", type=int, default=20_000, help="longest findings or impression accepted, in characters (default 20000)")
+    reading.add_argument("--max-chars", type=int, default=20_000, help="maximum length of findings or impression, in characters (default 20000)")
+
     cleaning = parser.add_argument_group("cleaning and splitting")
     cleaning.add_argument("--ratios", type=_ratios, default=(0.8, 0.1, 0.1), help="train,val,test shares (default 0.8,0.1,0.1)")
     cleaning.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
@@ -52,6 +55,7 @@ def _add_prepare(subparsers: argparse._SubParsersAction) -> None:
     cleaning.add_argument("--max-shift-days", type=int, default=365, help="largest date shift in days with --dates shift (default 365)")
     cleaning.add_argument("--key-env", default="PETF2I_DEID_KEY", help="environment variable with the secret for pseudonyms and date shifts (default PETF2I_DEID_KEY)")
     cleaning.add_argument("--keep-col", action="append", default=[], help="extra column to carry into meta (repeatable)")
+
     parser.set_defaults(handler=run_prepare)
 
 

@@ -28,7 +28,7 @@ LANGUAGE_NAMES = ("language", "lang", "语言")
 
 @dataclass
 class ColumnMap:
-    """Which input column feeds which report field; None where the table has none.
+    """Input column of each report field; None where the table has none.
 
     Attributes:
         findings, impression: section columns; both set, or both None with ``report`` set.

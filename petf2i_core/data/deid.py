@@ -9,8 +9,8 @@ Existing masks such as the ``XXXX`` of the IU chest X-ray set are left as they a
 The rules aim at recall on identifiers while leaving clinical numbers intact
 (SUVmax 5.2, 1.2×0.8 cm, station 4R, T12, Deauville 4, BI-RADS 4A). Recall and the
 false-positive rate are measured by :mod:`petf2i_core.data.deid_eval` on planted
-identifiers; the rules are patterns, so an identifier written in a form that no
-rule knows (a bare name in running text without a title or label) is missed.
+identifiers. The rules are patterns, so an identifier written in a form that no
+rule covers (a bare name in running text without a title or label) is missed.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ _ZH_NAME_LABELS = (
     "家属",
 )
 _ZH_LABEL_ALT = "|".join(sorted(_ZH_NAME_LABELS, key=len, reverse=True))
-# What may follow a name written without a colon after its label.
+# Boundary after a name written without a colon after its label.
 _ZH_NAME_END = r"(?=$|[\s，,。；;：:（()）、/]|男|女|先生|女士|医生|医师|主任|教授|\d|性别|年龄|\[)"
 # Where the next field starts right after a name: 姓名：张三性别：男.
 _ZH_NEXT_FIELD = r"(?=住院|门诊|病历|病案|检查|科室|床|年龄|性别|民族|职业|婚|ID|电话)"
@@ -209,8 +209,8 @@ class DeidConfig:
         dates: "mask" replaces dates by [DATE]; "shift" moves each full date by a
             per-patient offset in days and keeps its written format; "keep" leaves dates.
         max_shift_days: largest absolute shift in days for ``dates="shift"``.
-        key: secret mixed into the per-patient date offset; with the default "" the
-            offset can be recomputed by anyone who knows the patient key.
+        key: secret mixed into the per-patient date offset. With the default "" anyone
+            with the patient key can recompute the offset.
         types: the identifier types to replace; the default is all of PLACEHOLDER_TYPES.
     """
 
@@ -391,7 +391,7 @@ def deidentify(text: str, patient_key: str = "", config: DeidConfig | None = Non
     """Replace identifiers in ``text`` by typed placeholders and count them per type.
 
     ``patient_key`` (a patient or record id) fixes the date offset when
-    ``config.dates == "shift"``; a date that cannot be shifted (no day, or month
+    ``config.dates == "shift"``. A date that cannot be shifted (no day, or the month
     written as a word) is masked instead.
 
     >>> deidentify("姓名：张伟 住院号：A123456 SUVmax 5.2").text

@@ -225,7 +225,7 @@ def _read_json(path: Path, encoding: str | None) -> Table:
         value = _unwrap_json_object(value, path)
     if not isinstance(value, list):
         raise TableReadError(
-            f"{path} holds a JSON {type(value).__name__}; pass a JSON list of report objects "
+            f"{path} contains a JSON {type(value).__name__}; pass a JSON list of report objects "
             "or of [findings, impression, ...] lists"
         )
     return _table_from_json_list(value, path, used)

@@ -63,7 +63,7 @@ class PrepareConfig:
             then GB18030, strictly.
         delimiter: field delimiter of text tables; None picks from the header line.
         sheet: Excel sheet name; None reads the first sheet.
-        max_chars: longest findings or impression accepted, in characters.
+        max_chars: maximum length of findings or impression, in characters.
         ratios: target shares of train, val and test.
         seed: seed of the split order.
         stratify: meta field or "language" to stratify the split by.
@@ -112,7 +112,7 @@ class PrepareConfig:
 
 @dataclass
 class SourceInfo:
-    """How one input was read: format, encoding, columns used, and its row counts."""
+    """Reading details of one input: format, encoding, columns used, and row counts."""
 
     path: str
     format: str

@@ -1,9 +1,9 @@
 """Leak-free, deterministic train/validation/test splits of reports.
 
-Reports are first joined into units that must stay together: all reports of one
-patient (``patient_id``; the record id when there is none) and all members of a
-duplicate group (same or nearly the same normalised findings, see
-:mod:`petf2i_core.data.dedup`). Units are ordered by a SHA-256 hash of
+Reports are first joined into units that must stay together. A unit contains all
+reports of one patient (by ``patient_id``, or the record id when there is none) and
+all members of a duplicate group, which share the same or nearly the same normalised
+findings (see :mod:`petf2i_core.data.dedup`). Units are ordered by a SHA-256 hash of
 ``seed`` and the unit key, and each unit goes to the split that is furthest below
 its target size at that point, so the split sizes follow the ratios closely and
 the assignment depends only on the data and the seed. With ``stratify`` the same

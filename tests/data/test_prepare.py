@@ -121,10 +121,15 @@ def test_over_length_reason_names_limit(broken, tmp_path):
     result = prepare([broken["big"]], tmp_path / "out")
     reasons = [reject["reason"] for reject in result.rejects]
     assert any("1,048,576 characters" in reason and "--max-chars" in reason for reason in reasons)
-    raised = PrepareConfig(max_chars=ONE_MEGABYTE, near_duplicates=False)
-    accepted = prepare([broken["big"]], tmp_path / "out2", raised)
-    assert accepted.counts["accepted"] == 2
-    assert max(len(r.findings) for r in accepted.splits["train"] + accepted.splits["val"] + accepted.splits["test"]) == ONE_MEGABYTE
+
+
+def test_max_chars_option(tmp_path):
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({"findings": "结" * 25_000, "impression": "考虑"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert prepare([path], tmp_path / "default").rejected_by_reason == {"over length limit": 1}
+    raised = prepare([path], tmp_path / "raised", PrepareConfig(max_chars=30_000))
+    assert raised.counts["accepted"] == 1
+    assert len(_all(raised)[0].findings) == 25_000
 
 
 def test_bom_file_maps_columns(broken, tmp_path):
