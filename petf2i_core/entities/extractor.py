@@ -251,17 +251,10 @@ def extract_entities(text: str, language: str = "auto", lexicon: Lexicon | None 
 def entity_set(entities: list[Entity]) -> dict[tuple, Entity]:
     """Return the section's entities as a set keyed by :meth:`Entity.key`, first mention kept.
 
-    A later mention fills in a value (SUVmax, size) that the first one lacks.
+    The first mention keeps its own values even when a later mention of the
+    same key has a SUVmax or size, as in the synthetic corpus's gold.
     """
     keyed: dict[tuple, Entity] = {}
     for entity in entities:
-        first = keyed.get(entity.key())
-        if first is None:
-            keyed[entity.key()] = entity
-        elif (first.suvmax is None and entity.suvmax is not None) or (first.size_cm is None and entity.size_cm is not None):
-            keyed[entity.key()] = replace(
-                first,
-                suvmax=first.suvmax if first.suvmax is not None else entity.suvmax,
-                size_cm=first.size_cm if first.size_cm is not None else entity.size_cm,
-            )
+        keyed.setdefault(entity.key(), entity)
     return keyed

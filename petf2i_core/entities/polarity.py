@@ -171,14 +171,15 @@ class ScopeMap:
         clause_start, clause_end = self.clause_span(self.clause_of(start))
         hedged = False
         for cue_start, cue_end, kind in self.cues:
-            if kind == "negation_pre" and cue_end <= start and end <= self._negation_end(cue_end):
+            # A pre-cue may overlap the start of the term ("未见异常" before "异常放射性浓聚").
+            if kind == "negation_pre" and cue_start < start and end <= self._negation_end(cue_end):
                 if self.language == "en" or cue_start >= clause_start:
                     return "negative"
             elif kind == "negation_post" and clause_start <= start and end <= cue_start < clause_end:
                 return "negative"
             elif kind == "hedge" and clause_start <= cue_start < clause_end:
                 hedged = True
-            elif kind == "hedge_pre" and clause_start <= cue_start and cue_end <= start and end <= clause_end:
+            elif kind == "hedge_pre" and clause_start <= cue_start < start and end <= clause_end:
                 hedged = True
 
         clause_text = self.text[clause_start:clause_end]

@@ -261,7 +261,9 @@ class FactualConsistencyRate(_EntityMetric):
             raise ValueError("fcr needs the findings of every report; pass findings=[...] aligned with references")
         rows = []
         for prediction, source in zip(predictions, findings):
-            evidence = self.entities(source)
+            # Every mention counts as evidence, so two right lung nodules with
+            # different SUVmax values both support a matching assertion.
+            evidence = extract_entities(source or "", self.language, self.lexicon)
             assertions = [entity for entity in self.entities(prediction) if entity.type != "anatomy"]
             verdicts = [self.check(assertion, evidence) for assertion in assertions]
             row = [verdicts.count("consistent"), len(assertions)]
