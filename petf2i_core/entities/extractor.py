@@ -107,6 +107,22 @@ def _find_terms(text: str, language: str, lexicon: Lexicon) -> list[tuple[str, s
                 position = tail[3]
 
 
+def _find_split_terms(text: str, language: str, lexicon: Lexicon, terms) -> list[tuple[str, str, int, int, int]]:
+    """Return (concept id, type, tail start, tail end, head start) for split forms whose tail overlaps no term.
+
+    The head may overlap an anatomy term (盆腔 in "腹、盆腔未见积液").
+    """
+    found = []
+    for concept_id, pattern in lexicon.split_patterns.get(language, []):
+        for match in pattern.finditer(text):
+            start, end = match.span(2)
+            if any(term_start < end and start < term_end for _, _, term_start, term_end in terms):
+                continue
+            concept = lexicon.concepts[concept_id]
+            found.append((concept.id, concept.type, match.start(2), match.end(2), match.start(1)))
+    return found
+
+
 def _form_key(form: str, language: str) -> str:
     return form.lower() if language == "en" else form
 
@@ -194,6 +210,11 @@ def _attach_values(text: str, entities: list[Entity], scope: ScopeMap) -> list[E
 def _extract_normalised(text: str, language: str, lexicon: Lexicon) -> list[Entity]:
     scope = ScopeMap(text, language, _patterns_for(lexicon, language))
     terms = _find_terms(text, language, lexicon)
+    split_terms = _find_split_terms(text, language, lexicon, terms)
+    if split_terms:
+        terms = sorted(terms + [term[:4] for term in split_terms], key=lambda term: term[2])
+    # A split form takes its side from a lateral cue before its head word.
+    lateral_start = {start: head_start for _, _, start, _, head_start in split_terms}
     sides = _anatomy_laterality(text, terms, scope)
 
     anatomy = [
@@ -208,7 +229,7 @@ def _extract_normalised(text: str, language: str, lexicon: Lexicon) -> list[Enti
             entities.append(anatomy_by_start[start])
             continue
         site = _nearest_site(anatomy, start, scope)
-        side = scope.laterality_before(start)
+        side = scope.laterality_before(lateral_start.get(start, start))
         if side is None and site is not None:
             side = site.laterality
         entities.append(

@@ -66,6 +66,7 @@ class Lexicon:
     version: str
     surface_index: dict[str, dict[str, str]] = field(default_factory=dict)
     pattern: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    split_patterns: dict[str, list[tuple[str, re.Pattern[str]]]] = field(default_factory=dict)
 
     def ancestors(self, concept_id: str) -> tuple[str, ...]:
         """Return the concept's parent chain, nearest first, without the concept itself."""
@@ -196,6 +197,30 @@ def _index_surface_forms(concepts: dict[str, Concept]) -> dict[str, dict[str, st
     return index
 
 
+# Characters allowed between the head and the tail of a split form: anything but a clause end.
+SPLIT_GAP = r"[^,;。!?\n]{0,12}?"
+
+
+def _compile_split_forms(rows: list[tuple[dict[str, Any], Path]], concepts: dict[str, Concept]) -> dict[str, list]:
+    """Compile split forms into (concept id, pattern) pairs per language; the pattern's groups are head and tail."""
+    compiled: dict[str, list] = {language: [] for language in LANGUAGES}
+    for row, path in rows:
+        concept_id = str(row.get("concept"))
+        if concept_id not in concepts:
+            raise ValueError(f"{path}: split form names unknown concept {concept_id!r}; define the concept first")
+        for language in LANGUAGES:
+            parts = row.get(language)
+            if not parts:
+                continue
+            if not parts.get("head") or not parts.get("tail"):
+                raise ValueError(f"{path}: split form of {concept_id!r} ({language}) needs non-empty 'head' and 'tail' lists")
+            head = "|".join(re.escape(str(word)) for word in sorted(parts["head"], key=len, reverse=True))
+            tail = "|".join(re.escape(str(word)) for word in sorted(parts["tail"], key=len, reverse=True))
+            flags = re.IGNORECASE if language == "en" else 0
+            compiled[language].append((concept_id, re.compile(f"({head}){SPLIT_GAP}({tail})", flags)))
+    return compiled
+
+
 def load_lexicon(directory: str | Path | None = None) -> Lexicon:
     """Load the concept files and cues from ``directory`` (default: the packaged lexicon).
 
@@ -205,6 +230,7 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
     directory = Path(directory) if directory is not None else LEXICON_DIR
     concepts: dict[str, Concept] = {}
     ignored: dict[str, list[str]] = {language: [] for language in LANGUAGES}
+    split_rows: list[tuple[dict[str, Any], Path]] = []
     digest = hashlib.sha256()
     versions = []
 
@@ -216,6 +242,7 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
         digest.update(path.read_bytes())
         data = _read_yaml(path)
         versions.append(f"{path.stem}{data['version']}")
+        split_rows.extend((row, path) for row in data.get("split_forms") or [])
         for language in LANGUAGES:
             words = (data.get("ignore") or {}).get(language) or []
             ignored[language].extend(str(word).lower() if language == "en" else str(word) for word in words)
@@ -248,6 +275,7 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
         forms = list(lexicon.surface_index[language])
         # An empty alternation would match the empty string everywhere.
         lexicon.pattern[language] = surface_pattern(forms, language) if forms else re.compile(r"(?!x)x")
+    lexicon.split_patterns = _compile_split_forms(split_rows, concepts)
     logger.info("loaded lexicon %s with %d concepts from %s", version, len(concepts), directory)
     return lexicon
 

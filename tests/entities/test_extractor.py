@@ -195,3 +195,40 @@ def test_rejects_unknown_language():
 
 def test_empty_text_has_no_entities():
     assert extract_entities("", "zh") == []
+
+
+def test_split_form_effusion_negated():
+    effusion = only("两侧胸腔未见明显积液影。", "finding.pleural_effusion", "zh")
+    assert effusion.polarity == "negative"
+    assert effusion.laterality == "bilateral"
+
+
+def test_split_form_ascites_after_anatomy():
+    assert only("腹、盆腔未见积液。", "finding.ascites", "zh").polarity == "negative"
+
+
+def test_contiguous_form_not_split_twice():
+    assert [e.concept for e in extract_entities("胸腔积液：无", "zh")] == ["finding.pleural_effusion"]
+
+
+def test_fracture_overlapping_rib():
+    fracture = only("右侧7-9肋骨折同前。", "fracture", "zh")
+    assert fracture.laterality == "right"
+    assert fracture.site == "bone.rib"
+
+
+def test_question_mark_keeps_sentence_site():
+    calcification = only("右肾集合系统内点状高密度影,结石?钙化?", "finding.calcification", "zh")
+    assert calcification.polarity == "uncertain"
+    assert calcification.laterality == "right"
+
+
+def test_negation_cue_overlapping_term():
+    assert only("前列腺未见异常放射性浓聚。", "finding.increased_uptake", "zh").polarity == "negative"
+
+
+def test_first_mention_keeps_its_values():
+    entities = extract_entities("右肺结节。右肺结节，SUVmax 5.2", "zh")
+    nodule = entity_set(entities)[("finding", "finding.nodule", "right", "positive")]
+    assert nodule.suvmax is None
+    assert [e.suvmax for e in entities if e.concept == "finding.nodule"] == [None, 5.2]

@@ -167,3 +167,9 @@ def test_rejects_unknown_language_and_type():
 def test_types_option_drops_anatomy():
     value, stats = score(EntityCoverageRate("zh", types=("finding", "diagnosis")), ["右肺结节"], ["右肺上叶结节，考虑肺癌"])
     assert stats.tolist() == [[1.0, 2.0]]
+
+
+def test_fcr_checks_values_against_every_mention():
+    findings = "右肺上叶结节，SUVmax 3.0。右肺上叶另见结节，SUVmax 8.0。"
+    value, _ = score(FactualConsistencyRate("zh"), ["右肺上叶结节，SUVmax 8.0"], ["x"], [findings])
+    assert value == 1.0
