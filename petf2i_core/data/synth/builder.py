@@ -146,159 +146,183 @@ _SENTENCE_END = re.compile(r"[。!?！？\n]|[.．](?![0-9０-９])")
 _STRUCTURED = {"zh": re.compile(r"[:：]\s*(?:无|未见|阴性|否|没有)\s*[.。]?\s*$"), "en": re.compile(r"[:：]\s*(?:none|no|negative|absent|not seen)\s*[.。]?\s*$", re.IGNORECASE)}
 
 
-@dataclass
-class _Mention:
-    type: str
-    concept: str
-    start: int
-    end: int
-    text: str
-    clause: int
-    sentence: int
-    laterality: str | None = None
-    polarity: str = "positive"
-    site: "_Mention | None" = None
-    suvmax: float | None = None
-    size_cm: tuple[float, ...] | None = None
-
-
 def _starts(text: str, pattern: re.Pattern[str]) -> list[int]:
     return [0] + [match.end() for match in pattern.finditer(text)]
 
 
+# Indexes into a mention row (a list, for speed on 80k-report corpora).
+_TYPE, _CONCEPT, _START, _END, _TEXT, _CLAUSE, _SENTENCE, _SIDE, _SITE, _SUV, _SIZE, _POLARITY = range(12)
+_TYPE_OF_KIND = {ANATOMY: "anatomy", FINDING: "finding", DIAGNOSIS: "diagnosis"}
+
+
 def render(segments: list[Segment], language: str) -> tuple[str, list[dict]]:
     """Join ``segments`` into text and return it with the gold entity rows of that text."""
-    text = "".join(segment.text for segment in segments)
+    text = "".join([segment.text for segment in segments])
     clause_starts = _starts(text, _CLAUSE_END)
     sentence_starts = _starts(text, _SENTENCE_END)
-
-    def clause_of(position: int) -> int:
-        return bisect.bisect_right(clause_starts, position) - 1
-
-    def sentence_of(position: int) -> int:
-        return bisect.bisect_right(sentence_starts, position) - 1
-
-    mentions, cues, values = _collect(segments, clause_of, sentence_of)
-    anatomy = [mention for mention in mentions if mention.type == "anatomy"]
-    for mention in mentions:
-        if mention.type == "anatomy":
-            continue
-        mention.site = _site(mention, anatomy, language)
-        if mention.laterality is None and mention.site is not None:
-            mention.laterality = mention.site.laterality
-        mention.polarity = _polarity(mention, cues, text, clause_starts, language)
+    mentions, cues, values = _collect(segments, clause_starts, sentence_starts)
+    _resolve_sites(mentions, language)
+    _resolve_polarity(mentions, cues, text, clause_starts, language)
     _attach_values(mentions, values)
     return text, _deduplicate(mentions)
 
 
-def _collect(segments, clause_of, sentence_of):
-    mentions: list[_Mention] = []
+def _collect(segments, clause_starts, sentence_starts):
+    mentions: list[list] = []
     cues: list[tuple[str, int, int, int]] = []
     values: list[tuple[str, object, int, int]] = []
     position = 0
     pending_side: str | None = None
-    previous: _Mention | None = None
+    previous: list | None = None
     gap_is_blank = False
+    bisect_right = bisect.bisect_right
 
     for segment in segments:
-        start, end = position, position + len(segment.text)
-        position = end
+        start = position
+        position += len(segment.text)
         kind = segment.kind
-        if kind in (ANATOMY, FINDING, DIAGNOSIS):
-            mention = _Mention(
-                "anatomy" if kind == ANATOMY else "finding" if kind == FINDING else "diagnosis",
-                segment.concept, start, end, segment.text, clause_of(start), sentence_of(start), laterality=pending_side,
-            )
-            if kind == ANATOMY and pending_side is None and previous is not None and previous.type == "anatomy" and gap_is_blank:
-                mention.laterality = previous.laterality
+        entity_type = _TYPE_OF_KIND.get(kind)
+        if entity_type is not None:
+            side = pending_side
+            if entity_type == "anatomy" and side is None and previous is not None and previous[_TYPE] == "anatomy" and gap_is_blank:
+                side = previous[_SIDE]
+            mention = [entity_type, segment.concept, start, position, segment.text,
+                       bisect_right(clause_starts, start) - 1, bisect_right(sentence_starts, start) - 1,
+                       side, None, None, None, "positive"]
             mentions.append(mention)
             previous, gap_is_blank, pending_side = mention, True, None
             continue
         pending_side = segment.laterality if kind == LATERAL else None
-        gap_is_blank = gap_is_blank and not segment.text.strip()
-        if kind in (NEGATION, HEDGE, POST_NEGATION):
-            cues.append((kind, start, clause_of(start), sentence_of(start)))
-        elif kind in (SUV, SIZE):
-            values.append((kind, segment.value, clause_of(start), sentence_of(start)))
+        if gap_is_blank and segment.text.strip():
+            gap_is_blank = False
+        if kind == NEGATION or kind == HEDGE or kind == POST_NEGATION:
+            cues.append((kind, start, bisect_right(clause_starts, start) - 1, bisect_right(sentence_starts, start) - 1))
+        elif kind == SUV or kind == SIZE:
+            values.append((kind, segment.value, bisect_right(clause_starts, start) - 1, bisect_right(sentence_starts, start) - 1))
     return mentions, cues, values
 
 
-def _site(mention: _Mention, anatomy: list[_Mention], language: str) -> _Mention | None:
-    before = [a for a in anatomy if a.clause == mention.clause and a.end <= mention.start]
-    if before:
-        return before[-1]
+def _resolve_sites(mentions: list[list], language: str) -> None:
+    """Give each finding and diagnosis its site and, without its own lateral cue, the site's laterality."""
+    next_in_clause: dict[int, list] = {}
     if language == "en":
-        after = [a for a in anatomy if a.clause == mention.clause and a.start >= mention.end]
-        if after:
-            return after[0]
-    before = [a for a in anatomy if a.sentence == mention.sentence and a.end <= mention.start]
-    return before[-1] if before else None
+        following: list | None = None
+        for mention in reversed(mentions):
+            if following is not None and following[_CLAUSE] != mention[_CLAUSE]:
+                following = None
+            if mention[_TYPE] == "anatomy":
+                following = mention
+            else:
+                next_in_clause[id(mention)] = following
+
+    clause_anatomy: list | None = None
+    sentence_anatomy: list | None = None
+    for mention in mentions:
+        if clause_anatomy is not None and clause_anatomy[_CLAUSE] != mention[_CLAUSE]:
+            clause_anatomy = None
+        if sentence_anatomy is not None and sentence_anatomy[_SENTENCE] != mention[_SENTENCE]:
+            sentence_anatomy = None
+        if mention[_TYPE] == "anatomy":
+            clause_anatomy = sentence_anatomy = mention
+            continue
+        site = clause_anatomy or next_in_clause.get(id(mention)) or sentence_anatomy
+        mention[_SITE] = site
+        if mention[_SIDE] is None and site is not None:
+            mention[_SIDE] = site[_SIDE]
 
 
-def _polarity(mention: _Mention, cues, text: str, clause_starts: list[int], language: str) -> str:
-    hedged = False
+def _resolve_polarity(mentions: list[list], cues, text: str, clause_starts: list[int], language: str) -> None:
+    """Set the polarity of each finding and diagnosis from the cues of its clause or sentence."""
+    first_negation: dict[tuple[str, int], int] = {}
+    last_post_negation: dict[int, int] = {}
+    last_hedge: dict[int, int] = {}
     for kind, start, clause, sentence in cues:
-        if kind == NEGATION and start < mention.start:
-            if clause == mention.clause or (language == "en" and sentence == mention.sentence):
-                return "negative"
-        elif kind == POST_NEGATION and clause == mention.clause and start >= mention.end:
-            return "negative"
-        elif kind == HEDGE and clause == mention.clause:
-            if start > mention.start:
-                raise ValueError(f"hedge cue written after {mention.text!r} in its clause: {text!r}")
-            hedged = True
+        if kind == NEGATION:
+            for key in (("clause", clause), ("sentence", sentence)):
+                first_negation[key] = min(first_negation.get(key, start), start)
+        elif kind == POST_NEGATION:
+            last_post_negation[clause] = max(last_post_negation.get(clause, start), start)
+        else:
+            last_hedge[clause] = max(last_hedge.get(clause, start), start)
 
-    clause_start = clause_starts[mention.clause]
-    clause_end = clause_starts[mention.clause + 1] if mention.clause + 1 < len(clause_starts) else len(text)
+    structured: dict[int, int | None] = {}
+    for mention in mentions:
+        if mention[_TYPE] == "anatomy":
+            continue
+        start, clause = mention[_START], mention[_CLAUSE]
+        scope = ("sentence", mention[_SENTENCE]) if language == "en" else ("clause", clause)
+        if first_negation.get(scope, start) < start or last_post_negation.get(clause, -1) >= mention[_END]:
+            mention[_POLARITY] = "negative"
+            continue
+        if clause not in structured:
+            structured[clause] = _structured_colon(text, clause_starts, clause, language)
+        colon = structured[clause]
+        if colon is not None and start < colon:
+            mention[_POLARITY] = "negative"
+        elif clause in last_hedge:
+            if last_hedge[clause] > start:
+                raise ValueError(f"hedge cue written after {mention[_TEXT]!r} in its clause: {text!r}")
+            mention[_POLARITY] = "uncertain"
+
+
+def _structured_colon(text: str, clause_starts: list[int], clause: int, language: str) -> int | None:
+    """Return the offset of the colon of a structured negative line (``胸腔积液：无``), else None."""
+    clause_start = clause_starts[clause]
+    clause_end = clause_starts[clause + 1] if clause + 1 < len(clause_starts) else len(text)
     clause_text = text[clause_start:clause_end]
     colon = max(clause_text.find(":"), clause_text.find("："))
-    if colon >= 0 and mention.start < clause_start + colon and _STRUCTURED[language].search(clause_text):
-        return "negative"
-    return "uncertain" if hedged else "positive"
+    if colon < 0 or not _STRUCTURED[language].search(clause_text):
+        return None
+    return clause_start + colon
 
 
-def _attach_values(mentions: list[_Mention], values) -> None:
-    findings_by_clause: dict[int, list[_Mention]] = {}
+def _attach_values(mentions: list[list], values) -> None:
+    findings_by_clause: dict[int, list[list]] = {}
+    clause_sentence: dict[int, int] = {}
     for mention in mentions:
-        if mention.type == "finding":
-            findings_by_clause.setdefault(mention.clause, []).append(mention)
+        if mention[_TYPE] == "finding":
+            findings_by_clause.setdefault(mention[_CLAUSE], []).append(mention)
+            clause_sentence[mention[_CLAUSE]] = mention[_SENTENCE]
 
     clause_values: dict[int, dict[str, object]] = {}
     sentence_of_clause: dict[int, int] = {}
     for kind, value, clause, sentence in values:
         clause_values.setdefault(clause, {}).setdefault(kind, value)
         sentence_of_clause[clause] = sentence
-    clause_sentence = {m.clause: m.sentence for m in mentions}
 
     for clause in sorted(clause_values):
         target = clause
         while target >= 0 and target not in findings_by_clause:
             target -= 1
-        if target < 0 or clause_sentence.get(target) != sentence_of_clause[clause]:
+        if target < 0 or clause_sentence[target] != sentence_of_clause[clause]:
             continue
+        found = clause_values[clause]
         for mention in findings_by_clause[target]:
-            found = clause_values[clause]
-            mention.suvmax = found.get(SUV, mention.suvmax)
-            mention.size_cm = found.get(SIZE, mention.size_cm)
+            if SUV in found:
+                mention[_SUV] = found[SUV]
+            if SIZE in found:
+                mention[_SIZE] = found[SIZE]
 
 
-def _deduplicate(mentions: list[_Mention]) -> list[dict]:
+def _deduplicate(mentions: list[list]) -> list[dict]:
     rows: dict[tuple, dict] = {}
     for mention in mentions:
-        key = (mention.type, mention.concept, mention.laterality, mention.polarity)
+        key = (mention[_TYPE], mention[_CONCEPT], mention[_SIDE], mention[_POLARITY])
         if key in rows:
             continue
+        site = mention[_SITE]
+        size = mention[_SIZE]
         rows[key] = {
-            "concept": mention.concept,
-            "type": mention.type,
-            "laterality": mention.laterality,
-            "polarity": mention.polarity,
-            "site": mention.site.concept if mention.site is not None else None,
-            "suvmax": mention.suvmax,
-            "size_cm": list(mention.size_cm) if mention.size_cm else None,
-            "text": mention.text,
-            "start": mention.start,
-            "end": mention.end,
+            "concept": mention[_CONCEPT],
+            "type": mention[_TYPE],
+            "laterality": mention[_SIDE],
+            "polarity": mention[_POLARITY],
+            "site": site[_CONCEPT] if site is not None else None,
+            "suvmax": mention[_SUV],
+            "size_cm": list(size) if size else None,
+            "text": mention[_TEXT],
+            "start": mention[_START],
+            "end": mention[_END],
         }
     return list(rows.values())
 

@@ -17,6 +17,8 @@ import yaml
 LEXICON_DIR = Path(__file__).resolve().parents[2] / "entities" / "lexicon"
 LEXICON_FILES = ("anatomy.yaml", "findings.yaml", "diagnoses.yaml")
 LANGUAGES = ("zh", "en")
+# (language, concept, form) triples already checked, so rendering 80k reports checks each once.
+_CHECKED: set[tuple[str, str, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,9 @@ class Lexicon:
     versions: dict[str, str]
 
     def check_form(self, language: str, concept: str, form: str) -> str:
-        """Return ``form`` after checking that the lexicon lists it for ``concept``."""
+        """Return ``form`` after checking that the lexicon lists it for ``concept`` (English: any case)."""
+        if (language, concept, form) in _CHECKED:
+            return form
         listed = self.forms.get((language, concept), ())
         if language == "en":
             found = form.lower() in {value.lower() for value in listed}
@@ -43,6 +47,7 @@ class Lexicon:
                 f"surface form {form!r} is not listed for concept {concept!r} ({language}) "
                 f"in {LEXICON_DIR}; add it to the lexicon file of type {self.types.get(concept)!r}"
             )
+        _CHECKED.add((language, concept, form))
         return form
 
     def all_forms(self, language: str) -> list[str]:

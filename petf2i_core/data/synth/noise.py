@@ -118,16 +118,22 @@ def apply_noise(segments: list[Segment], language: str, rate: float, rng: random
         return list(segments), 0
     noisy = list(segments)
     edits = 0
+    random_value = rng.random
     for index, segment in enumerate(noisy):
-        if segment.kind in (SUV, SIZE) and rng.random() < rate:
-            noisy[index] = Segment(segment.kind, _respell_value(segment, language, rng), value=segment.value)
-            edits += 1
-        elif segment.kind in (PLAIN, FIXED) and rng.random() < rate:
+        kind = segment.kind
+        if kind is SUV or kind is SIZE:
+            if random_value() < rate:
+                noisy[index] = Segment(kind, _respell_value(segment, language, rng), value=segment.value)
+                edits += 1
+            continue
+        if kind is not PLAIN and kind is not FIXED:
+            continue
+        if random_value() < rate:
             swapped = _swap_width(segment.text, language, rng)
             if swapped != segment.text:
-                noisy[index] = Segment(segment.kind, swapped)
+                noisy[index] = Segment(kind, swapped)
                 edits += 1
-        if noisy[index].kind == PLAIN and rng.random() < rate * TYPO_SHARE:
+        if kind is PLAIN and random_value() < rate * TYPO_SHARE:
             edited = _safe_typo(noisy, index, language, rng)
             if edited is not None:
                 noisy[index] = Segment(PLAIN, edited)
