@@ -63,6 +63,8 @@ def _cue_patterns(lexicon_id: int, language: str) -> CuePatterns:
     return compile_cues(_LEXICONS[lexicon_id], language)
 
 
+# Lexicons by id(). Holding a reference keeps each id unique for as long as the
+# extraction cache may return results computed with that lexicon.
 _LEXICONS: dict[int, Lexicon] = {}
 
 
@@ -141,7 +143,13 @@ def _overlapping_finding(text: str, start: int, end: int, lexicon: Lexicon) -> t
 
 
 def _anatomy_laterality(text: str, terms, scope: ScopeMap) -> dict[int, str | None]:
-    """Return the laterality of each anatomy term, keyed by its position in ``terms``."""
+    """Return the laterality of each anatomy term, keyed by its position in ``terms``.
+
+    NOTE: a side reaches only the term right after its cue and terms joined to it
+    without a gap. Coordinated terms ("右侧胫骨、腓骨及距骨", "right middle and
+    lower lobe") and a side written after the term ("lungs clear bilaterally")
+    give None.
+    """
     sides: dict[int, str | None] = {}
     previous_end, previous_side = -1, None
     for position, (_, entity_type, start, end) in enumerate(terms):

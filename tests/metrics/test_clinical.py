@@ -94,10 +94,10 @@ PREDICTION = "右肺上叶结节，SUVmax 9.0。肝脏代谢增高。右侧胸�
 def test_fcr_counts_each_error_type():
     metric = FactualConsistencyRate("zh")
     value, stats = score(metric, [PREDICTION], ["unused"], [FINDINGS])
-    # Five assertions: the nodule's SUVmax differs (value), the liver uptake is negated in the
-    # findings (negation), the effusion is on the other side (laterality), the right upper
-    # lobe metastasis has its site in the findings (consistent), the bone metastasis
-    # has neither concept nor site there (unsupported).
+    # Five assertions. The nodule's SUVmax differs (value). The findings negate the liver
+    # uptake (negation). The effusion is on the other side (laterality). The right upper
+    # lobe metastasis has its site in the findings (consistent). The bone metastasis has
+    # neither its concept nor its site there (unsupported).
     assert stats.tolist() == [[1.0, 5.0, 1.0, 1.0, 1.0, 1.0]]
     assert value == pytest.approx(0.2)
     assert metric.details(stats)["errors"] == {"negation": 1, "laterality": 1, "value": 1, "unsupported": 1}
