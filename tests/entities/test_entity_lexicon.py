@@ -103,3 +103,19 @@ def test_invalid_yaml_names_the_file(lexicon_copy: Path):
     (lexicon_copy / "findings.yaml").write_text("version: '1.0'\nconcepts: [\n", encoding="utf-8")
     with pytest.raises(ValueError, match="findings.yaml: invalid YAML"):
         load_lexicon(lexicon_copy)
+
+
+def test_split_form_unknown_concept_is_rejected(lexicon_copy: Path):
+    path = lexicon_copy / "radiology.yaml"
+    text = path.read_text(encoding="utf-8").replace("  - concept: finding.ascites\n", "  - concept: finding.no_such\n")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="split form names unknown concept 'finding.no_such'"):
+        load_lexicon(lexicon_copy)
+
+
+def test_split_form_without_tail_is_rejected(lexicon_copy: Path):
+    path = lexicon_copy / "radiology.yaml"
+    text = path.read_text(encoding="utf-8").replace("zh: {head: [胸腔], tail: [积液影, 积液]}", "zh: {head: [胸腔]}")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="needs non-empty 'head' and 'tail'"):
+        load_lexicon(lexicon_copy)
