@@ -135,6 +135,8 @@ class _Encoder:
         if n_layers is not None and not 0 <= spec.layer <= n_layers:
             raise ValueError(f"layer {spec.layer} is out of range for {spec.path}, which has {n_layers} layers")
 
+        self._drop_unused_layers(spec.layer)
+
         self.max_length = int(self.tokenizer.model_max_length)
         if self.max_length > 100_000:
             # NOTE: the position limit of such a model is not checked; 512 is bert-score's usual limit.
@@ -149,6 +151,22 @@ class _Encoder:
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id or 0
+
+    def _drop_unused_layers(self, layer: int) -> None:
+        # Layers after ``layer`` + 1 cannot change hidden_states[layer], so drop them, as
+        # bert-score does. One extra layer stays, because the last entry of hidden_states
+        # has the final norm applied in decoder models such as Gemma.
+        import torch.nn as nn
+
+        for path in ("layers", "encoder.layer", "transformer.h", "decoder.layers"):
+            parent, _, name = path.rpartition(".")
+            owner = self.model
+            for part in filter(None, parent.split(".")):
+                owner = getattr(owner, part, None)
+            layers = getattr(owner, name, None) if owner is not None else None
+            if isinstance(layers, nn.ModuleList) and layer + 1 < len(layers):
+                setattr(owner, name, layers[: layer + 1])
+                return
 
     def _special_affixes(self) -> tuple[list[int], list[int]]:
         # transformers 5 tokenizers lack build_inputs_with_special_tokens, so the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +40,8 @@ class InvalidRowError(ValueError):
 
 def detect_language(row: Mapping[str, Any]) -> str:
     """Return the row's "language" field if it is zh or en, else "zh" or "en" by CJK share."""
-    declared = str(row.get("language") or "").lower()
+    # "zh-CN", "zh_Hans" and "en-US" count as zh and en.
+    declared = re.split(r"[-_]", str(row.get("language") or "").lower())[0]
     if declared in LANGUAGES:
         return declared
     text = f"{row.get('impression', '')} {row.get('findings', '')}"

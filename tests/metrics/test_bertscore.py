@@ -106,7 +106,7 @@ def test_m5_empty_prediction_scores_zero_and_flagged(tiny_chinese_bert):
 
 
 def test_m5_empty_not_rescaled_with_baseline(tiny_chinese_bert):
-    # The tiny model stands in for bert-base-chinese so the published baseline applies.
+    # A baseline of 0.5 turns a raw 0 into -1; empty pairs must stay at 0 all the same.
     metric = BertScore("zh", model=str(tiny_chinese_bert), layer=2)
     metric.baseline = np.array([0.5, 0.5, 0.5])
     stats = metric.statistics(["", "肝脏"], ["肝脏未见异常代谢增高", "肝脏"])
@@ -204,6 +204,7 @@ def test_gemma_chinese_encoder():
     metric = BertScore("zh")
     assert metric.spec.layer == 12
     assert metric.max_length == 512
+    assert len(metric.encoder.model.layers) == 13  # layers 14-18 cannot change hidden state 12
     stats = metric.statistics(["肝脏未见异常代谢增高", "右肺上叶结节"], ["肝脏未见异常代谢增高", "左侧髂骨骨质破坏"])
     assert stats[0, 2] == pytest.approx(1.0, abs=1e-4)
     assert stats[1, 2] < stats[0, 2]
@@ -219,3 +220,18 @@ def test_m5_published_baseline_would_give_minus_1_21():
     rescaled_f1 = (0.0 - baseline[2]) / (1.0 - baseline[2])
     assert rescaled_f1 == pytest.approx(-1.21, abs=0.01)
     assert _baseline("zh", EncoderSpec("tiny", "tiny", 8, False)) is None
+
+
+def test_dropped_layers_keep_hidden_state(tiny_chinese_bert):
+    import torch
+    from transformers import AutoModel
+
+    metric = BertScore("zh", model=str(tiny_chinese_bert), layer=0)
+    encoder = metric.encoder
+    assert len(encoder.model.encoder.layer) == 1
+    ids, _ = encoder.with_specials(encoder.content_ids("肝脏未见异常"))
+    full_model = AutoModel.from_pretrained(tiny_chinese_bert).eval()
+    with torch.no_grad():
+        expected = full_model(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states[0][0]
+    expected = expected / expected.norm(dim=-1, keepdim=True)
+    torch.testing.assert_close(encoder.embed([ids], batch_size=1)[0], expected)

@@ -115,6 +115,8 @@ def test_detect_language():
     assert detect_language({"impression": "右肺上叶结节SUVmax 5.2, 1.2cm"}) == "zh"
     assert detect_language({"impression": "No acute disease, SUVmax 5.2."}) == "en"
     assert detect_language({"impression": "右肺", "language": "en"}) == "en"
+    assert detect_language({"impression": "No disease.", "language": "zh-CN"}) == "zh"
+    assert detect_language({"impression": "No disease.", "language": "fr"}) == "en"
 
 
 def _write_jsonl(path: Path, rows) -> Path:
