@@ -7,7 +7,7 @@ import random
 from petf2i_core.data.synth.builder import Builder
 from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion
 from petf2i_core.data.synth.lexicon import load_lexicon
-from petf2i_core.data.synth.render_zh import FUO_DIAGNOSES, ROLE_ORDER, _ann_arbor, _covered, _group_distant, _is_node
+from petf2i_core.data.synth.render_zh import FUO_DIAGNOSES, ROLE_ORDER, _ann_arbor, _covered, _distinct_sites, _group_distant, _is_node
 from petf2i_core.data.synth.styles import Style, format_size, size_value
 from petf2i_core.data.synth.templates import compile_all
 
@@ -195,6 +195,8 @@ class EnRenderer:
             b.anatomy(site, form("lateral nasopharyngeal wall" if side in ("left", "right") else "posterior nasopharyngeal wall"), side if side != "bilateral" else None, cue if side != "bilateral" else None)
         elif site == "thyroid.lobe":
             b.anatomy(site, form("thyroid lobe"), side, cue)
+        elif site == "prostate":
+            b.anatomy(site, form("prostate")).fixed(f" ({side} peripheral zone)" if side else "")
         elif site == "joint.facet":
             b.anatomy("bone.vertebra.l", form("lumbar spine")).text(" ").anatomy(site, "facet joints")
         elif site == "brain":
@@ -229,7 +231,7 @@ class EnRenderer:
         if lesion.uptake == "none" or lesion.suv is None:
             b.negation("no").text(" ").finding("finding.increased_uptake", "abnormal uptake")
             return
-        if lesion.uptake == "mild":
+        if lesion.uptake == "mild" or (lesion.uptake == "high" and lesion.suv < 2.5):
             b.finding("finding.mild_uptake", rng.choice(("mildly increased uptake", "mild uptake")))
         elif lesion.uptake == "diffuse":
             b.finding("finding.diffuse_uptake", "diffusely increased uptake")
@@ -294,7 +296,7 @@ class EnRenderer:
             self.site(b, lesion)
             b.text(" with ")
             self.uptake(b, lesion, case.tracer)
-        elif style.size_first:
+        elif style.size_first and (lesion.morphology or _is_node(lesion)):
             self._sentence_site_last(b, lesion, case)
         else:
             self._sentence_site_first(b, lesion, case)
@@ -314,7 +316,7 @@ class EnRenderer:
         if concept is None or concept == "finding.enlargement":
             b.text("abnormal activity")
             return
-        b.finding(concept, rng.choice(MORPHOLOGY_FORMS[concept]))
+        b.finding(concept, "focal thickening" if concept == "finding.wall_thickening" and lesion.site.startswith("nasopharynx") else rng.choice(MORPHOLOGY_FORMS[concept]))
 
     def _extras(self, b: Builder, lesion: Lesion) -> None:
         for extra in lesion.morphology[1:]:
@@ -328,9 +330,14 @@ class EnRenderer:
                 b.text(", with an associated ").finding(extra, "pleural effusion")
 
     def _sentence_site_first(self, b: Builder, lesion: Lesion, case: Case) -> None:
-        b.text("In the ")
+        b.text("In " + _article(lesion))
         self.site(b, lesion)
         b.text(" region" if _is_node(lesion) else "")
+        if not _is_node(lesion) and not lesion.morphology:
+            b.text(", there is ")
+            self.uptake(b, lesion, case.tracer)
+            self.change(b, lesion)
+            return
         b.text(", there is " + ("an " if self._starts_vowel(lesion) else "a "))
         self._noun(b, lesion)
         if lesion.size_cm:
@@ -347,7 +354,7 @@ class EnRenderer:
             self.size_text(b, lesion)
             b.text(" ")
         self._noun(b, lesion)
-        b.text(" in the ")
+        b.text(" in " + _article(lesion))
         self.site(b, lesion)
         b.text(" region" if _is_node(lesion) else "")
         b.text(" shows ")
@@ -444,7 +451,7 @@ class EnRenderer:
         return items
 
     def _sites(self, b: Builder, lesions: list[Lesion]) -> None:
-        shown = lesions[:4]
+        shown = _distinct_sites(lesions)[:4]
         for index, lesion in enumerate(shown):
             if index:
                 b.text(" and " if index == len(shown) - 1 else ", ")
@@ -458,7 +465,7 @@ class EnRenderer:
 
     def _uptake_word(self, b: Builder, lesion: Lesion, tracer: str) -> None:
         """Write the uptake adjective that opens an item (nothing when the uptake is described after)."""
-        if lesion.change not in ("decreased", "increased") and lesion.uptake != "mild":
+        if lesion.change not in ("decreased", "increased") and lesion.uptake != "mild" and not (lesion.suv is not None and lesion.suv < 2.5):
             b.finding("finding.increased_uptake", self.rng.choice(("hypermetabolic", TRACER_AVID[tracer]))).text(" ")
 
     def _uptake_after(self, b: Builder, lesion: Lesion) -> None:
@@ -467,7 +474,7 @@ class EnRenderer:
             b.text(" with ").finding("finding.decreased_uptake", "decreased uptake")
         elif lesion.change == "increased":
             b.text(" with ").finding("finding.increased_uptake", "increased uptake")
-        elif lesion.uptake == "mild":
+        elif lesion.uptake == "mild" or (lesion.suv is not None and lesion.suv < 2.5):
             b.text(" with ").finding("finding.mild_uptake", "mild uptake")
 
     def _tumour_items(self, case: Case, tumour: list[Lesion]) -> list[Builder]:
@@ -518,7 +525,7 @@ class EnRenderer:
             self._distant_diagnosis(item, group, case, len(lesions) > 1)
             items.append(item)
 
-        if distant and not lymphoma and case.indication == "initial_staging":
+        if any(l.diagnosis == "diagnosis.metastasis" for l in distant) and not lymphoma and case.indication == "initial_staging":
             items.append(self.builder().text("findings indicate distant ").finding("diagnosis.metastasis", "metastatic disease").text(" (stage IV)"))
         if lymphoma and case.indication == "initial_staging":
             items.append(self.builder().text(f"Ann Arbor stage {_ann_arbor(case)}"))
@@ -668,6 +675,10 @@ class EnRenderer:
             b.text("post-chemotherapy ")
         b.finding(lesion.diagnosis, form)
         return b
+
+
+def _article(lesion: Lesion) -> str:
+    return "" if lesion.site.startswith("liver.s") else "the "
 
 
 def _capitalize(item: Builder) -> None:

@@ -191,6 +191,8 @@ class ZhRenderer:
             b.anatomy("nasopharynx", "鼻咽").fixed({"left": "左侧壁", "right": "右侧壁"}.get(side, "顶后壁"))
         elif site == "thyroid.lobe":
             b.anatomy(site, "甲状腺左叶" if side == "left" else "甲状腺右叶")
+        elif site == "prostate":
+            b.anatomy(site, "前列腺").fixed({"left": "左侧外周带", "right": "右侧外周带", "bilateral": "双侧外周带"}.get(side, ""))
         elif site == "joint.facet":
             b.anatomy("bone.vertebra.l", "腰椎").anatomy(site, "小关节")
         elif site == "brain":
@@ -226,7 +228,7 @@ class ZhRenderer:
         if lesion.uptake == "none" or lesion.suv is None:
             b.negation(rng.choice(("未见", "未见明显"))).finding("finding.increased_uptake", "异常放射性浓聚")
             return
-        if lesion.uptake == "mild":
+        if lesion.uptake == "mild" or (lesion.uptake == "high" and lesion.suv < 2.5):
             b.finding("finding.mild_uptake", rng.choice(("放射性摄取轻度增高", "轻度摄取增高")))
         elif lesion.uptake == "diffuse":
             b.finding("finding.diffuse_uptake", rng.choice(("弥漫性放射性摄取增高", "弥漫性代谢增高")))
@@ -294,15 +296,21 @@ class ZhRenderer:
         many = False
         if _is_node(lesion):
             many = self._node_noun(b, lesion)
+            b.text("，")
         elif morphology:
             self._lesion_noun(b, lesion)
+            b.text("，")
         else:
             b.text(rng.choice(("见", "可见")))
-        b.text("，")
+        margins = [extra for extra in morphology[1:] if extra in ("finding.spiculation", "finding.lobulation")]
+        if margins:
+            b.text("边缘见")
+            for index, extra in enumerate(margins):
+                b.text("及" if index else "")
+                b.finding(extra, "毛刺" if extra == "finding.spiculation" else rng.choice(("分叶", "浅分叶")))
+            b.text("，")
         for extra in morphology[1:]:
-            if extra in ("finding.spiculation", "finding.lobulation"):
-                b.text("边缘见").finding(extra, "毛刺" if extra == "finding.spiculation" else rng.choice(("分叶", "浅分叶"))).text("，")
-            elif extra == "finding.calcification":
+            if extra == "finding.calcification":
                 b.text("内见").finding(extra, rng.choice(("钙化", "钙化灶"))).text("，")
             elif extra == "finding.pleural_effusion":
                 b.text("伴").finding(extra, "胸腔积液").text("，")
@@ -334,7 +342,7 @@ class ZhRenderer:
     def _lesion_noun(self, b: Builder, lesion: Lesion) -> None:
         rng, style = self.rng, self.style
         concept = lesion.morphology[0]
-        form = rng.choice(MORPHOLOGY_FORMS[concept])
+        form = "局限性增厚" if concept == "finding.wall_thickening" and lesion.site.startswith("nasopharynx") else rng.choice(MORPHOLOGY_FORMS[concept])
         if concept in ("finding.wall_thickening", "finding.nodular_thickening", "finding.enlargement", "finding.post_treatment_change", "finding.osteolytic", "finding.osteoblastic"):
             b.text(rng.choice(("见", "可见", ""))).finding(concept, form)
             return
@@ -424,7 +432,7 @@ class ZhRenderer:
         return concept, forms.get(cancer) or self.lexicon.forms[("zh", concept)][0]
 
     def _sites(self, b: Builder, lesions: list[Lesion]) -> None:
-        for index, lesion in enumerate(lesions[:4]):
+        for index, lesion in enumerate(_distinct_sites(lesions)[:4]):
             if index:
                 b.text("、")
             self.site(b, lesion)
@@ -444,9 +452,10 @@ class ZhRenderer:
             if lesion.morphology:
                 concept = lesion.morphology[0]
                 short = {"finding.solid_nodule": "实性结节", "finding.ground_glass_nodule": "磨玻璃结节", "finding.nodule": "结节", "finding.mass": "肿块", "finding.wall_thickening": "管壁增厚", "finding.nodular_thickening": "结节样增厚"}
-                item.finding(concept, short.get(concept, MORPHOLOGY_FORMS[concept][0]))
+                form = "局限性增厚" if concept == "finding.wall_thickening" and lesion.site.startswith("nasopharynx") else short.get(concept, MORPHOLOGY_FORMS[concept][0])
+                item.finding(concept, form)
             item.text("，")
-            self._impression_uptake(item, lesion)
+            self._impression_uptake(item, lesion, case.tracer)
             item.text("，")
             self._primary_diagnosis(item, lesion, case)
             items.append(item)
@@ -458,7 +467,7 @@ class ZhRenderer:
             self._sites(item, nodes)
             item.anatomy("lymph_node", "淋巴结")
             item.text("，")
-            self._impression_uptake(item, nodes[0])
+            self._impression_uptake(item, nodes[0], case.tracer)
             item.text("，")
             self.hedge(item)
             if lymphoma:
@@ -475,13 +484,13 @@ class ZhRenderer:
             if concept in MORPHOLOGY_FORMS:
                 item.finding(concept, "结节" if concept == "finding.nodule" else MORPHOLOGY_FORMS[concept][0])
             item.text("，")
-            self._impression_uptake(item, lesions[0])
+            self._impression_uptake(item, lesions[0], case.tracer)
             item.text("，")
             self.hedge(item)
             self._distant_diagnosis(item, group, case, len(lesions) > 1)
             items.append(item)
 
-        if distant and not lymphoma and case.indication == "initial_staging":
+        if any(l.diagnosis == "diagnosis.metastasis" for l in distant) and not lymphoma and case.indication == "initial_staging":
             items.append(self.builder().text("以上提示远处").finding("diagnosis.metastasis", "转移").text("，临床分期为IV期"))
         if lymphoma and case.indication == "initial_staging":
             items.append(self.builder().text(f"Ann Arbor分期{_ann_arbor(case)}期"))
@@ -509,15 +518,19 @@ class ZhRenderer:
             self.hedge(item)
             item.text("肿瘤").finding("diagnosis.residual_disease", "残留")
 
-    def _impression_uptake(self, b: Builder, lesion: Lesion) -> None:
+    def _impression_uptake(self, b: Builder, lesion: Lesion, tracer: str = "FDG") -> None:
         if lesion.change == "decreased":
             b.text("较前缩小、").finding("finding.decreased_uptake", "代谢减低")
         elif lesion.change == "increased":
             b.text("较前").finding("finding.enlargement", "增大").text("、").finding("finding.increased_uptake", "代谢增高")
         elif lesion.change == "new":
             b.text("为新发").finding("finding.increased_uptake", "高代谢").text("病灶")
-        elif lesion.uptake == "mild":
+        elif lesion.uptake == "mild" or (lesion.suv is not None and lesion.suv < 2.5):
             b.finding("finding.mild_uptake", "代谢轻度增高")
+        elif tracer in ("PSMA", "DOTATATE"):
+            b.text(TRACER_TEXT[tracer]).finding("finding.increased_uptake", self.rng.choice(("表达异常增高", "表达增高")))
+        elif tracer == "FAPI":
+            b.text("FAPI").finding("finding.increased_uptake", "摄取增高")
         else:
             b.finding("finding.increased_uptake", self.rng.choice(("代谢异常增高", "代谢增高")))
 
@@ -618,6 +631,18 @@ class ZhRenderer:
             b.text("化疗后").anatomy("bone.marrow", "骨髓")
         b.finding(lesion.diagnosis, form)
         return b
+
+
+def _distinct_sites(lesions: list[Lesion]) -> list[Lesion]:
+    """Return the lesions with a site and side not seen before in the list."""
+    seen = set()
+    distinct = []
+    for lesion in lesions:
+        key = (lesion.site, lesion.laterality, tuple(sorted(lesion.detail.items())))
+        if key not in seen:
+            seen.add(key)
+            distinct.append(lesion)
+    return distinct
 
 
 def _is_node(lesion: Lesion) -> bool:
