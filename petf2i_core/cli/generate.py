@@ -41,8 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def load_split(data: str | Path, split: str, train: str | Path | None = None) -> tuple[list, list | None]:
     """Load the reports of ``split`` and the training reports from a prepared folder or a JSONL file.
 
-    In a single JSONL file whose rows have a ``split`` field, rows are filtered by
-    it; without that field every row belongs to the requested split.
+    A single JSONL file is filtered by its rows' ``split`` field. Without that
+    field, every row belongs to the requested split.
     """
     from petf2i_core.data.records import load_reports
 

@@ -49,7 +49,7 @@ def split_sentences(text: str, language: str) -> list[str]:
 
 
 def is_abnormal_sentence(sentence: str, language: str) -> bool:
-    """Whether some clause of ``sentence`` has a positive finding cue and no negation cue."""
+    """Return True if some clause of ``sentence`` has a positive finding cue and no negation cue."""
     positive = POSITIVE_CUES_ZH if language == "zh" else POSITIVE_CUES_EN
     negation = NEGATION_CUES_ZH if language == "zh" else NEGATION_CUES_EN
     for clause in _CLAUSE.split(sentence):

@@ -2,9 +2,9 @@
 
 Each completed batch is appended with one ``write`` call followed by ``flush`` and
 ``os.fsync``. A process killed at any moment can leave at most one torn last
-line, and only from the batch in flight: :meth:`GenerationCache.load` ignores
-that line and truncates the file back to the last complete record, so the next
-append starts on a clean line. A key already stored is never appended again, so
+line, from the batch in flight. :meth:`GenerationCache.load` ignores that line
+and truncates the file back to the last complete record, so the next append
+starts on a clean line. A key already stored is never appended again, so
 a rerun skips finished requests and never duplicates a record.
 """
 

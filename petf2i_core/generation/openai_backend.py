@@ -1,8 +1,8 @@
 """Generation through any OpenAI-compatible chat-completions endpoint.
 
 Requests run in a bounded thread pool. A 429, a 5xx, a timeout or a dropped
-connection is retried with exponential backoff, waiting at least as long as the
-server's ``Retry-After`` header asks. A reply without content (a reasoning model
+connection is retried with exponential backoff, waiting at least the delay in the
+server's ``Retry-After`` header. A reply without content (a reasoning model
 that spent its token budget on hidden reasoning) is recorded as an empty output
 with the provider's finish reason. A request that still fails after all retries
 becomes an output with ``finish_reason="error"`` and the error message, so one bad

@@ -5,7 +5,7 @@ A template exists in Chinese and English and comes in one of two styles:
 * ``chat``: a list of messages (system, then the few-shot examples as user and
   assistant turns, then the query) that the model's chat template renders.
 * ``base``: plain text for base models, ``Findings: ...\\nImpression: ...`` blocks
-  separated by a blank line; generation stops at the blank line or at the next
+  separated by a blank line. Generation stops at the blank line or at the next
   findings label.
 
 Every template has a :attr:`PromptTemplate.hash` over all of its texts, so a
@@ -285,8 +285,8 @@ class ExampleRetriever:
     """TF-IDF nearest neighbours over the findings of training reports, for few-shot examples.
 
     Chinese uses character 1-3-grams (no word segmentation needed); English uses
-    word unigrams and bigrams. Reports are grouped by language, and a query only
-    sees training reports of its own language.
+    word unigrams and bigrams. Reports are grouped by language, and a query is
+    matched only against training reports of its own language.
     """
 
     def __init__(self, train_reports: Sequence[Report]):

@@ -218,8 +218,11 @@ def summarize_run(rows: list[dict[str, Any]], entry: ModelEntry | None = None) -
     prompt_tokens = sum(row.get("prompt_tokens", 0) for row in rows)
     output_tokens = sum(row.get("output_tokens", 0) for row in rows)
     seconds = sum(row.get("batch_latency_s", 0.0) / max(1, row.get("batch_size", 1)) for row in rows)
+    model = entry.name if entry is not None else None
+    if rows:
+        model = rows[0]["model"]
     summary = {
-        "model": rows[0]["model"] if rows else (entry.name if entry else None),
+        "model": model,
         "n": len(rows),
         "empty": sum(bool(row.get("empty")) for row in rows),
         "repetition": sum(bool(row.get("repetition")) for row in rows),

@@ -31,7 +31,7 @@ class ModelNotAvailableError(FileNotFoundError):
 
 
 def hub_offline() -> bool:
-    """Whether the Hugging Face hub is switched off by ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE``."""
+    """Return True if the Hugging Face hub is switched off by ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE``."""
     return any(os.environ.get(name, "").lower() in {"1", "true", "yes", "on"} for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 

