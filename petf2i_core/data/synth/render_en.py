@@ -60,7 +60,7 @@ STRUCTURED_NORMAL = {
     "abdomen_pelvis": ((("pelvis", "peritoneum"), "{f:finding.ascites:Ascites}: none."),),
 }
 SEX_NORMAL = {
-    "F": (("breast",), "abdomen_pelvis", "The {a:uterus:uterus} and {a:ovary:adnexa:bilateral:bilateral} show {n:no} {f:finding.mass:mass} or {f:finding.increased_uptake:abnormal uptake}."),
+    "F": (("uterus", "ovary"), "abdomen_pelvis", "The {a:uterus:uterus} and {a:ovary:adnexa:bilateral:bilateral} show {n:no} {f:finding.mass:mass} or {f:finding.increased_uptake:abnormal uptake}."),
     "M": (("prostate",), "abdomen_pelvis", "The {a:prostate:prostate} shows {n:no} {f:finding.increased_uptake:focal uptake}."),
 }
 PHYSIOLOGY = {
@@ -457,8 +457,10 @@ class EnRenderer:
                 b.text(" and " if index == len(shown) - 1 else ", ")
             self.site(b, lesion)
 
-    def _cancer(self, b: Builder, cancer: str) -> None:
+    def _cancer(self, b: Builder, cancer: str, site: str | None = None) -> None:
         form = CANCER_FORMS[cancer]
+        if cancer == "colorectal" and site is not None:
+            form = "rectal cancer" if site == "rectum" else "colon cancer"
         if self.british and cancer == "esophageal":
             form = "oesophageal cancer"
         b.finding(DIAGNOSIS_OF_CANCER[cancer], form)
@@ -549,7 +551,7 @@ class EnRenderer:
             if case.cancer == "lung":
                 item.finding("diagnosis.lung_cancer", self.rng.choice(("primary lung cancer", "lung cancer", "non-small cell lung cancer")))
             else:
-                self._cancer(item, case.cancer)
+                self._cancer(item, case.cancer, lesion.site)
             if case.indication == "unknown_primary":
                 item.text(" as the ").finding("diagnosis.primary_tumor", "primary tumor")
         elif lesion.change == "decreased":
@@ -657,10 +659,10 @@ class EnRenderer:
             self.site(b, lesion)
             return b
         if lesion.uptake != "none":
-            b.finding("finding.mild_uptake", "mild uptake").text(" in the ")
+            b.finding("finding.mild_uptake", "mild uptake").text(" in " + _article(lesion))
         else:
             concept = lesion.morphology[0] if lesion.morphology else "finding.nodule"
-            b.finding(concept, "nodule" if concept == "finding.nodule" else "hypodense lesion").text(" in the ")
+            b.finding(concept, "nodule" if concept == "finding.nodule" else "hypodense lesion").text(" in " + _article(lesion))
         self.site(b, lesion)
         if _is_node(lesion):
             b.text(" ").anatomy("lymph_node", "lymph nodes" if lesion.laterality == "bilateral" else "lymph node")

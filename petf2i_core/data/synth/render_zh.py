@@ -62,7 +62,7 @@ STRUCTURED_NORMAL = {
     "abdomen_pelvis": ((("pelvis", "peritoneum"), "{f:finding.ascites:腹腔积液}：无。"),),
 }
 SEX_NORMAL = {
-    "F": (("breast",), "abdomen_pelvis", "{a:uterus:子宫}及{a:ovary:附件区:bilateral:双侧}{n:未见}{f:finding.mass:肿块}及{f:finding.increased_uptake:异常放射性浓聚}。"),
+    "F": (("uterus", "ovary"), "abdomen_pelvis", "{a:uterus:子宫}及{a:ovary:附件区:bilateral:双侧}{n:未见}{f:finding.mass:肿块}及{f:finding.increased_uptake:异常放射性浓聚}。"),
     "M": (("prostate",), "abdomen_pelvis", "{a:prostate:前列腺}形态、大小尚可，{n:未见}{f:finding.increased_uptake:异常放射性浓聚}。"),
 }
 PHYSIOLOGY = {
@@ -426,8 +426,10 @@ class ZhRenderer:
             items.append(self.builder().text("全身PET/CT显像").negation("未见明显").finding("diagnosis.malignancy", "恶性肿瘤").text("征象"))
         return items
 
-    def _cancer_form(self, cancer: str) -> tuple[str, str]:
+    def _cancer_form(self, cancer: str, site: str | None = None) -> tuple[str, str]:
         concept = DIAGNOSIS_OF_CANCER[cancer]
+        if cancer == "colorectal" and site is not None:
+            return concept, "直肠癌" if site == "rectum" else "结肠癌"
         forms = {"lung": "肺癌", "colorectal": "结直肠癌", "hepatocellular": "肝细胞癌", "thyroid": "甲状腺癌"}
         return concept, forms.get(cancer) or self.lexicon.forms[("zh", concept)][0]
 
@@ -499,7 +501,7 @@ class ZhRenderer:
         return items
 
     def _primary_diagnosis(self, item: Builder, lesion: Lesion, case: Case) -> None:
-        concept, form = self._cancer_form(case.cancer)
+        concept, form = self._cancer_form(case.cancer, lesion.site)
         if lesion.diagnosis == "diagnosis.recurrence":
             self.hedge(item)
             item.text("局部").finding("diagnosis.recurrence", "复发")
@@ -620,6 +622,8 @@ class ZhRenderer:
             b.anatomy("lymph_node", "淋巴结")
         if lesion.uptake != "none":
             b.finding("finding.mild_uptake", "代谢轻度增高").text("，")
+        elif lesion.certainty == "positive":
+            pass  # "肝S5段囊肿": the site and the diagnosis alone
         else:
             for concept in lesion.morphology[:1]:
                 b.finding(concept, "小结节" if concept == "finding.nodule" else "低密度灶").text("，")
