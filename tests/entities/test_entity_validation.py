@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from petf2i_core.data.records import Report
+from petf2i_core.entities.annotated import ANNOTATIONS_DIR as FIXTURES, load_annotated, score_annotated_sets
 from petf2i_core.entities.validation import prf, score_extraction
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "annotated"
 
 # Floors sit just below the micro precision and recall measured on all 50
 # annotated reports of each set: IU X-ray 0.970 and 0.968, CRRsum 0.939 and 0.927.
@@ -64,23 +64,6 @@ def test_missing_gold_raises():
         score_extraction([Report("r9", "右肺结节", "", "zh")])
 
 
-def load_annotated(name: str, real_data_dir: Path) -> list[Report]:
-    source = real_data_dir / name / f"{name}.jsonl"
-    texts = {}
-    with source.open(encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            texts[record["id"]] = record
-    reports = []
-    with (FIXTURES / f"{name}.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            gold = json.loads(line)
-            record = texts[gold["id"]]
-            meta = {"gold": {"findings": gold["findings"], "impression": gold["impression"]}, "split": gold["split"]}
-            reports.append(Report(record["id"], record["findings"], record["impression"], record["language"], meta=meta))
-    return reports
-
-
 def test_fixture_holds_ids_and_entities_only():
     for name in REAL_FLOORS:
         with (FIXTURES / f"{name}.jsonl").open(encoding="utf-8") as handle:
@@ -113,3 +96,15 @@ def test_synthetic_corpus_precision_recall(language):
     assert overall["precision"] >= 0.99, overall
     assert overall["recall"] >= 0.99, overall
     assert result["values"][f"{language}/suvmax"]["rate"] >= 0.99
+
+
+def test_score_annotated_sets_reports_every_split(real_data_dir):
+    table = score_annotated_sets(real_data_dir)
+    assert set(table) == {
+        f"{name} ({split}, {count} reports)"
+        for name in ("iu-xray", "crrsum")
+        for split, count in (("all", 50), ("development", 25), ("held_out", 25))
+    }
+    for row in table.values():
+        assert 0.8 < row["precision"] <= 1.0
+        assert 0.8 < row["recall"] <= 1.0
