@@ -61,6 +61,10 @@ class HFBackend(Backend):
     with an attention mask, so a prompt's greedy output does not depend on the
     batch it lands in. Generation stops at every EOS id the model declares and at
     the request's stop strings.
+
+    ``model_object`` and ``tokenizer_object`` pass an already loaded model (``model``
+    then only names it in records). ``trust_remote_code`` is forwarded to
+    :func:`petf2i_core.models.loading.load_causal_lm`.
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class HFBackend(Backend):
         revision: str | None = None,
         model_object: Any = None,
         tokenizer_object: Any = None,
+        trust_remote_code: bool = False,
     ) -> None:
         from petf2i_core.models.loading import load_causal_lm, resolve_model, weights_fingerprint
 
@@ -90,7 +95,8 @@ class HFBackend(Backend):
             self.model_id, self.model_revision = str(model), revision or "in-memory"
         else:
             path = resolve_model(model, revision)
-            self.model, self.tokenizer = load_causal_lm(path, dtype=dtype, device=device)
+            self.model, self.tokenizer = load_causal_lm(path, dtype=dtype, device=device,
+                                                        trust_remote_code=trust_remote_code)
             self.model_id, self.model_revision = str(model), revision or weights_fingerprint(path)
 
         if adapter is not None:

@@ -93,6 +93,8 @@ def _build_backend(entry: ModelEntry, decoding: DecodingParams, batch_size: int,
                            api_key_env=entry.api_key_env or "OPENAI_API_KEY", decoding=decoding,
                            max_tokens_param="max_completion_tokens" if entry.reasoning and entry.provider == "openai" else "max_tokens",
                            **backend_options)
+    if name == "hf" and entry.trust_remote_code:
+        backend_options.setdefault("trust_remote_code", True)
     return get_backend(name, model=entry.hub_id or entry.name, adapter=adapter, decoding=decoding,
                        batch_size=batch_size, revision=entry.revision, **backend_options)
 

@@ -119,31 +119,41 @@ def _torch_dtype(dtype: Any) -> Any:
     return names[dtype]
 
 
-def load_tokenizer(ref: str | Path, revision: str | None = None) -> Any:
+def load_tokenizer(ref: str | Path, revision: str | None = None, trust_remote_code: bool = False) -> Any:
     """Load the tokenizer of a model reference, set up for generation (left padding, a pad token)."""
     from transformers import AutoTokenizer
 
     path = resolve_model(ref, revision)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
-def load_causal_lm(ref: str | Path, dtype: Any = None, device: str = "cpu", revision: str | None = None) -> tuple[Any, Any]:
+def load_causal_lm(
+    ref: str | Path,
+    dtype: Any = None,
+    device: str = "cpu",
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+) -> tuple[Any, Any]:
     """Load a causal language model and its tokenizer in evaluation mode; return ``(model, tokenizer)``.
 
     ``dtype`` is a torch dtype, a name such as ``"bfloat16"``, ``"auto"``, or None
     for float32. The tokenizer pads on the left, as batched generation needs.
+    ``trust_remote_code`` runs modelling code from the model folder (registry
+    entries such as Baichuan2 need it), so enable it only for trusted models.
     """
     from transformers import AutoModelForCausalLM
 
     path = resolve_model(ref, revision)
-    tokenizer = load_tokenizer(path)
+    tokenizer = load_tokenizer(path, trust_remote_code=trust_remote_code)
     torch_dtype = _torch_dtype(dtype)
 
-    kwargs = {} if torch_dtype is None else {"dtype": torch_dtype}
+    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if torch_dtype is not None:
+        kwargs["dtype"] = torch_dtype
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     model.to(device)
     model.eval()
