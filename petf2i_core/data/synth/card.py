@@ -55,6 +55,7 @@ def render_card(reports: list[Report]) -> str:
         f"built from the lexicon files (versions: {_lexicon_versions()}).",
         "",
         f"Reports: {len(reports)}. Cases: {len({report.meta.get('case_id') for report in reports})}.",
+        f"Seeds: {_distinct(reports, 'seed')}. Noise rates: {_distinct(reports, 'noise_rate')}.",
         f"Noise edits: {sum(report.meta.get('noise_edits', 0) for report in reports)} in total.",
         "",
     ]
@@ -76,6 +77,11 @@ def render_card(reports: list[Report]) -> str:
             total = sum(len(report.meta["entities"][section]) for report in subset)
             lines.append(f"| {language} | {section} | {total} | {total / max(1, len(subset)):.1f} |")
     return "\n".join(lines) + "\n"
+
+
+def _distinct(reports: list[Report], field: str) -> str:
+    values = sorted({str(report.meta.get(field)) for report in reports})
+    return ", ".join(values) if values else "none"
 
 
 def _lexicon_versions() -> str:

@@ -66,6 +66,8 @@ def render_report(case: Case, language: str, style_name: str, seed: int, noise_r
             "age": case.age,
             "response": case.response,
             "deauville": case.deauville,
+            "seed": seed,
+            "noise_rate": noise_rate,
             "noise_edits": edits,
             "entities": {"findings": findings_gold, "impression": impression_gold},
         },

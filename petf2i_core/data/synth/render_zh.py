@@ -269,6 +269,8 @@ class ZhRenderer:
             self._prior(b, lesion)
 
     def _prior(self, b: Builder, lesion: Lesion) -> None:
+        # NOTE: the prior SUVmax sits in the change clause, so by the value rule it is
+        # the gold SUVmax of that clause's findings (代谢减低), not of the lesion itself.
         if lesion.prior_suv is not None:
             b.text("（前次").suv(f"SUVmax {lesion.prior_suv:.1f}", lesion.prior_suv).text("）")
 
