@@ -121,8 +121,16 @@ def bootstrap_interval(
     for trial in tqdm(range(n_resamples), desc=f"bootstrap {metric.name}", disable=not progress):
         values[trial] = metric.aggregate(stats[rng.integers(0, n, size=n)])
 
+    # A resample can hold only rows on which a metric is undefined (an ECR resample of
+    # reports without reference entities); such resamples carry no information and are skipped.
+    defined = values[~np.isnan(values)]
+    if len(defined) < n_resamples:
+        logger.warning("%s: %d of %d bootstrap resamples were undefined and skipped",
+                       metric.name, n_resamples - len(defined), n_resamples)
+    if len(defined) == 0:
+        return ConfidenceInterval(metric.aggregate(stats), float("nan"), float("nan"), level, n_resamples, seed)
     tail = (1.0 - level) / 2.0
-    low, high = np.quantile(values, [tail, 1.0 - tail])
+    low, high = np.quantile(defined, [tail, 1.0 - tail])
     return ConfidenceInterval(metric.aggregate(stats), float(low), float(high), level, n_resamples, seed)
 
 

@@ -106,3 +106,15 @@ def test_mismatched_systems_raise(systems):
 def test_empty_rows_raise():
     with pytest.raises(ValueError, match="non-empty"):
         bootstrap_interval(Bleu4("zh"), np.zeros((0, 10)))
+
+
+def test_interval_skips_undefined_resamples():
+    from petf2i_core.metrics.registry import build_metric
+
+    ecr = build_metric("ecr", language="zh")
+    # Row 0 has no reference entities (undefined ECR), rows 1-2 are defined.
+    stats = ecr.statistics(["右肺结节", "右肺结节", "肝脏转移"], ["无殊", "右肺结节", "肝脏转移"], ["", "", ""])
+    interval = bootstrap_interval(ecr, stats, n_resamples=200, seed=1)
+    assert not np.isnan(interval.low)
+    assert not np.isnan(interval.high)
+    assert interval.low <= interval.score <= interval.high
