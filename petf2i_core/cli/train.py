@@ -45,8 +45,10 @@ def _data_files(data: Path, val: str | None) -> tuple[Path, Path | None]:
         train_file = data / "train.jsonl"
         if not train_file.exists():
             raise FileNotFoundError(f"{train_file} not found; pass a folder made by `petf2i data prepare` or a JSONL file")
+        if val:
+            return train_file, Path(val)
         default_val = data / "val.jsonl"
-        return train_file, Path(val) if val else (default_val if default_val.exists() else None)
+        return train_file, default_val if default_val.exists() else None
     if not data.exists():
         raise FileNotFoundError(f"{data} not found; pass a JSONL file of reports or a prepared data folder")
     return data, Path(val) if val else None

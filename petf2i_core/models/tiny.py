@@ -110,7 +110,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
         additional_special_tokens=["<|im_start|>"],
-        model_max_length=512,
+        model_max_length=2048,
         padding_side="right",
     )
     wrapped.chat_template = CHAT_TEMPLATE
@@ -150,7 +150,7 @@ def build_tiny_qwen2(
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=512,
+        max_position_embeddings=2048,
         tie_word_embeddings=False,
         bos_token_id=None,
         eos_token_id=eos_id,

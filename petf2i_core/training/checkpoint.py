@@ -2,6 +2,10 @@
 
 A checkpoint is written into a temporary folder and renamed when complete, so a
 process killed while saving leaves no half-written checkpoint behind.
+
+NOTE: the optimizer state is saved from the main process only. That is the whole
+state on CPU, one GPU and DDP; under FSDP or DeepSpeed ZeRO it is one shard, so
+resuming those runs is not exact.
 """
 
 from __future__ import annotations

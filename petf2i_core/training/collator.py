@@ -79,7 +79,7 @@ def plan_batches(
 def collate_rows(rows: Sequence[Sequence[TrainExample]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
     """Right-pad rows of examples into ``input_ids``, ``labels`` and either masks or position ids.
 
-    Without packing each row holds one example and the batch has an
+    Without packing each row contains one example and the batch has an
     ``attention_mask``. With packing the batch has ``position_ids`` that restart
     at 0 for each example (and for the padding tail) and no attention mask.
     """

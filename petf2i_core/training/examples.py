@@ -47,7 +47,7 @@ class TrainExample:
 
 @dataclass
 class ExampleCounts:
-    """What happened to the reports when they became examples.
+    """Counts of reports kept, truncated, dropped and rejected while building examples.
 
     Fields:
         reports: reports received.

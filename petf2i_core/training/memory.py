@@ -8,7 +8,8 @@ peak = frozen weights + LoRA trainable state + activations + logits, where
 * N_lora = layers x rank x sum over the targeted linear layers of (in + out);
 * activations per decoder layer = s x b x h x (34 + 5 x a x s / h) bytes for 16-bit
   activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large
-  Transformer Models", with no tensor or sequence parallelism), doubled for fp32.
+  Transformer Models", arXiv 2205.05198, with no tensor or sequence parallelism),
+  doubled for fp32.
   The 5as/h term (attention scores) is dropped with flash or memory-efficient
   attention. With gradient checkpointing only each layer's input (2sbh bytes in
   16-bit) is kept, plus one layer's full activations during recomputation;

@@ -30,7 +30,7 @@ def load_for_inference(
     """Load a model for evaluation: the base with an adapter, merged weights, or the base alone.
 
     Give at most one of ``adapter_dir`` and ``merged_dir``. The tokenizer comes from
-    the adapter or merged folder when it holds one (training saves it there), else
+    the adapter or merged folder when it contains one (training saves it there), else
     from the base model. The model is returned in eval mode.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -78,11 +78,11 @@ def _curve_table(history: Sequence[Mapping[str, Any]]) -> list[str]:
     if not history:
         return ["No steps were logged."]
     stride = max(1, math.ceil(len(history) / _CURVE_ROWS))
-    shown = list(history[::stride])
-    if shown[-1] is not history[-1]:
-        shown.append(history[-1])
+    table_rows = list(history[::stride])
+    if table_rows[-1] is not history[-1]:
+        table_rows.append(history[-1])
     lines = ["| step | epoch | train loss | validation loss | learning rate |", "|---|---|---|---|---|"]
-    for row in shown:
+    for row in table_rows:
         val_loss = row.get("val_loss")
         val_text = f"{val_loss:.4f}" if isinstance(val_loss, float) else "-"
         lines.append(

@@ -3,9 +3,9 @@
 The same code runs on CPU, one GPU, several GPUs with DDP, DeepSpeed or FSDP,
 depending only on the ``accelerate launch`` config. The loss of one optimizer
 step is the sum of the token losses over all micro-batches of its
-gradient-accumulation window (on all processes) divided by the number of
-supervised tokens in that window, so long and short examples weigh per token
-regardless of how they were batched.
+gradient-accumulation window, on all processes, divided by the number of
+supervised tokens in that window. Every supervised token therefore has the same
+weight, however the examples were batched.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ METRIC_COLUMNS = ("step", "epoch", "train_loss", "val_loss", "learning_rate", "t
 
 @dataclass
 class TrainResult:
-    """What a training run produced.
+    """Outputs of a training run.
 
     Fields:
         output_dir: run folder.
@@ -108,8 +108,10 @@ def _setup(config: TrainConfig, train_reports: Sequence[Report], val_reports: Se
 
     output_dir = Path(config.output_dir)
     precision = resolve_precision(config.precision)
+    mixed_precision = "no" if precision == "fp32" else precision
+    _reset_conflicting_accelerator_state(mixed_precision)
     accelerator = Accelerator(
-        mixed_precision="no" if precision == "fp32" else precision,
+        mixed_precision=mixed_precision,
         log_with=config.trackers or None,
         project_dir=str(output_dir),
     )
@@ -168,6 +170,21 @@ def _setup(config: TrainConfig, train_reports: Sequence[Report], val_reports: Se
     return run
 
 
+def _reset_conflicting_accelerator_state(mixed_precision: str) -> None:
+    """Drop an earlier in-process Accelerator's settings (a notebook's TRL run, say) that would clash.
+
+    accelerate keeps one process-wide state and raises when a later Accelerator
+    asks for another mixed precision. Only that state is reset; the process
+    group set up by ``accelerate launch`` is kept.
+    """
+    from accelerate.state import AcceleratorState
+
+    previous = AcceleratorState._shared_state.get("_mixed_precision")
+    if previous is not None and previous != mixed_precision:
+        logger.info("resetting accelerate state (mixed precision %s, now %s)", previous, mixed_precision)
+        AcceleratorState._reset_state(reset_partial_state=False)
+
+
 def _examples(reports: Sequence[Report], tokenizer: Any, config: TrainConfig) -> tuple[list[TrainExample], ExampleCounts]:
     return build_examples(
         reports, tokenizer, config.prompt_template, config.max_seq_length,
@@ -179,7 +196,7 @@ def _maybe_resume(run: _Run, checkpoints_dir: Path, resume: bool) -> None:
     checkpoints = list_checkpoints(checkpoints_dir)
     if not resume:
         if checkpoints:
-            logger.warning("%s already holds checkpoints; starting from scratch (pass resume to continue)", checkpoints_dir)
+            logger.warning("%s already contains checkpoints; starting from scratch (pass resume to continue)", checkpoints_dir)
         return
     if not checkpoints:
         logger.warning("resume requested but no checkpoint found in %s; starting from scratch", checkpoints_dir)
@@ -280,7 +297,7 @@ def _optimizer_step(run: _Run, window: list[list[int]]) -> tuple[float, int, int
                      run.tokenizer.pad_token_id, config.packing)
         for batch in window
     ]
-    input_tokens = sum(int((batch["labels"] != IGNORE_INDEX).sum()) + _prompt_tokens(batch) for batch in micro_batches)
+    input_tokens = sum(len(run.train_examples[i].input_ids) for batch in window for r in batch for i in run.rows[r])
 
     loss_sum, window_supervised = accumulate_gradients(run.model, micro_batches, accelerator)
     if config.max_grad_norm:
@@ -310,19 +327,17 @@ def accumulate_gradients(model: Any, micro_batches: Sequence[dict[str, torch.Ten
     for index, batch in enumerate(micro_batches):
         batch = {key: value.to(accelerator.device) for key, value in batch.items()}
         last = index == len(micro_batches) - 1
+        # accelerate's DeepSpeed backward steps the engine whenever sync_gradients is set, so the
+        # flag is cleared until the window's last micro-batch (as accelerator.accumulate does).
+        accelerator.gradient_state._set_sync_gradients(last)
         context = accelerator.no_sync(model) if not last else contextlib.nullcontext()
         with context:
             with accelerator.autocast():
                 loss_sum = token_loss_sum(model, batch)
             accelerator.backward(loss_sum * scale)
         loss_total += loss_sum.detach().float().cpu()
+    accelerator.gradient_state._set_sync_gradients(True)
     return loss_total, window_supervised
-
-
-def _prompt_tokens(batch: dict[str, torch.Tensor]) -> int:
-    if "attention_mask" in batch:
-        return int(batch["attention_mask"].sum()) - int((batch["labels"] != IGNORE_INDEX).sum())
-    return 0  # NOTE: packed rows count supervised tokens only in tokens_per_s (no mask marks padding).
 
 
 def _metric_row(run: _Run, loss: float, supervised: int, tokens_per_s: float, elapsed: float) -> dict[str, Any]:
