@@ -594,6 +594,9 @@ def incidental_findings(rng, case) -> list[Lesion]:
     if rng.random() < 0.10:
         site, side = _lung_site(rng)
         found.append(benign(rng, site, "chest", side, ("finding.nodule", "finding.calcification"), None, _size(rng, 0.3, 0.8, 1), "diagnosis.fibrosis", uptake="none"))
+    if fdg and case.indication == "treatment_response" and case.cancer in ("lung", "esophageal", "breast") and rng.random() < 0.2:
+        site, side = _lung_site(rng)
+        found.append(benign(rng, site, "chest", side, (), _suv(rng, 2.2, 4.5), None, "diagnosis.inflammation", detail={"radiation": True}))
     if fdg and case.indication == "treatment_response" and rng.random() < 0.12:
         found.append(benign(rng, "bone.marrow", "musculoskeletal", None, (), _suv(rng, 2.5, 4.5), None, "diagnosis.reactive_hyperplasia", uptake="diffuse"))
     return found

@@ -673,6 +673,8 @@ class EnRenderer:
             b.text("consistent with ")
         form = {"diagnosis.degenerative_change": "degenerative change", "diagnosis.granulomatous_disease": "granulomatous disease", "diagnosis.reactive_hyperplasia": "reactive hyperplasia",
                 "diagnosis.cyst": "cyst", "diagnosis.fibrosis": "scarring", "diagnosis.inflammation": "inflammation"}[lesion.diagnosis]
+        if lesion.detail.get("radiation"):
+            form = "radiation pneumonitis"
         if lesion.diagnosis == "diagnosis.reactive_hyperplasia" and lesion.site == "bone.marrow":
             b.text("post-chemotherapy ")
         b.finding(lesion.diagnosis, form)

@@ -633,6 +633,8 @@ class ZhRenderer:
             self.hedge(b)
         form = {"diagnosis.degenerative_change": "退行性变", "diagnosis.granulomatous_disease": "肉芽肿性病变", "diagnosis.reactive_hyperplasia": "反应性增生",
                 "diagnosis.cyst": "囊肿", "diagnosis.fibrosis": "陈旧性病变", "diagnosis.inflammation": "炎性病变"}[lesion.diagnosis]
+        if lesion.detail.get("radiation"):
+            form = "放射性肺炎"
         if lesion.diagnosis == "diagnosis.reactive_hyperplasia" and lesion.site == "bone.marrow":
             b.text("化疗后").anatomy("bone.marrow", "骨髓")
         b.finding(lesion.diagnosis, form)
