@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 # Extra input columns carried into ``meta`` without being asked for: descriptive
 # fields that do not identify a patient. Everything else needs ``keep_columns``.
 SAFE_META_COLUMNS = ("modality", "tracer", "source", "exam", "exam_type", "style", "label", "split", "hf_split", "meta")
+# Language column values that name a language instead of giving its ISO 639-1 code.
+LANGUAGE_ALIASES = {
+    "chinese": "zh", "中文": "zh", "汉语": "zh", "zh-cn": "zh", "zh_cn": "zh", "zh-hans": "zh", "cn": "zh",
+    "english": "en", "英文": "en", "英语": "en", "en-us": "en", "en_us": "en", "en-gb": "en",
+}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 # Control characters other than tab and line ends mark binary bytes in a text field.
@@ -261,7 +266,8 @@ class _RowConverter:
         if raw_patient:
             patient_id = pseudonymize(raw_patient, self.config.key) if self.config.pseudonymize_patients else raw_patient
         language = _as_text(row.fields.get(self.columns.language)).strip() if self.columns.language else ""
-        language = unicodedata.normalize("NFKC", language).lower() or detect_language(findings + impression)
+        language = unicodedata.normalize("NFKC", language).lower()
+        language = LANGUAGE_ALIASES.get(language, language) or detect_language(findings + impression)
         return Report(id=record_id, findings=findings, impression=impression, language=language, patient_id=patient_id, meta=meta)
 
     def _record_id(self, row: RawRow) -> str:

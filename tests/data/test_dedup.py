@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from petf2i_core.data.dedup import find_duplicates, jaccard, match_key, near_duplicate_pairs, shingles
+from petf2i_core.data.dedup import find_duplicates, jaccard, match_key, minhash_signatures, near_duplicate_pairs, shingles
 from petf2i_core.data.records import Report
 
 # About 120 characters: one changed character removes 5 of ~115 shingles and adds 5 (Jaccard ~0.92).
@@ -59,3 +59,20 @@ def test_boilerplate_impressions_counted():
 def test_minhash_deterministic():
     texts = [LONG_ZH, LONG_ZH.replace("6.2", "6.3"), LONG_ZH.replace("4R", "7")]
     assert near_duplicate_pairs(texts, seed=5) == near_duplicate_pairs(texts, seed=5)
+
+
+def test_many_variants_form_one_group():
+    # Six variants of one text put several members in one LSH bucket; every pair must be checked.
+    variants = [LONG_ZH.replace("6.2", f"6.{digit}") for digit in range(2, 8)]
+    reports = [_report(index, text) for index, text in enumerate(variants)]
+    result = find_duplicates(reports)
+    assert len(set(result.group_of)) == 1
+    assert len(result.near_pairs) == 15
+
+
+def test_minhash_estimates_jaccard():
+    changed = LONG_ZH.replace("纵隔4R组", "右肺门").replace("脾脏不大", "脾脏增大")
+    first, second = shingles(match_key(LONG_ZH)), shingles(match_key(changed))
+    signatures = minhash_signatures([first, second])
+    estimate = (signatures[0] == signatures[1]).mean()
+    assert abs(estimate - jaccard(first, second)) < 0.15

@@ -218,6 +218,17 @@ def test_card_lists_counts(broken, tmp_path):
     assert "unreadable text | 2" in card
 
 
+def test_duplicate_ids_across_files(tmp_path):
+    for name in ("first.csv", "second.csv"):
+        (tmp_path / name).write_text(f"id,findings,impression,language\n1,{name} 所见,印象,Chinese\n", encoding="utf-8")
+    result = prepare([tmp_path / "first.csv", tmp_path / "second.csv"], tmp_path / "out")
+    reports = {r.id: r for r in _all(result)}
+    assert set(reports) == {"1", "1~2"}
+    assert reports["1~2"].meta["original_id"] == "1"
+    assert reports["1~2"].meta["source_file"] == "second.csv"
+    assert reports["1"].language == "zh"
+
+
 def test_language_detection():
     assert detect_language("右肺上叶结节，SUVmax 5.2") == "zh"
     assert detect_language("Right upper lobe nodule, 1.2 cm") == "en"
