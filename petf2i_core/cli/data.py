@@ -54,6 +54,7 @@ def _add_prepare(subparsers: argparse._SubParsersAction) -> None:
     cleaning.add_argument("--dates", choices=("mask", "shift", "keep"), default="mask", help="mask dates, shift them per patient, or keep them (default mask)")
     cleaning.add_argument("--max-shift-days", type=int, default=365, help="largest date shift in days with --dates shift (default 365)")
     cleaning.add_argument("--key-env", default="PETF2I_DEID_KEY", help="environment variable with the secret for pseudonyms and date shifts (default PETF2I_DEID_KEY)")
+    cleaning.add_argument("--pseudonymize-ids", action="store_true", help="replace record ids (accession or record numbers) by keyed pseudonyms")
     cleaning.add_argument("--keep-col", action="append", default=[], help="extra column to carry into meta (repeatable)")
 
     parser.set_defaults(handler=run_prepare)
@@ -90,6 +91,7 @@ def run_prepare(args: argparse.Namespace) -> int:
             dates=args.dates,
             max_shift_days=args.max_shift_days,
             key=key,
+            pseudonymize_ids=args.pseudonymize_ids,
             keep_columns=tuple(args.keep_col),
         )
         result = prepare(args.inputs, args.out, config)

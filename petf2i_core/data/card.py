@@ -45,7 +45,7 @@ def _deid(summary: dict[str, Any]) -> list[str]:
     lines = ["## De-identification", ""]
     if not deid["enabled"]:
         return lines + ["De-identification was switched off; the text is as exported.", ""]
-    lines += [f"Dates: {deid['dates']}. Patient ids: {deid['patient_ids']}.", ""]
+    lines += [f"Dates: {deid['dates']}. Patient ids: {deid['patient_ids']}. Record ids: {deid['record_ids']}.", ""]
     rows = [[kind, count] for kind, count in deid["counts"].items()] or [["(none found)", 0]]
     return lines + _table(["placeholder", "replacements"], rows)
 

@@ -81,6 +81,8 @@ class PrepareConfig:
         key: secret for patient pseudonyms and date offsets; with the default "" anyone
             who can guess a patient id can recompute its pseudonym.
         pseudonymize_patients: replace patient ids by a keyed SHA-256 pseudonym.
+        pseudonymize_ids: replace record ids from an id column by a keyed pseudonym
+            ``r-<16 hex>``; use it when the ids are accession or record numbers.
         keep_columns: extra input columns to carry into ``meta`` (text is de-identified).
         min_boilerplate: least count for an impression to be listed as boilerplate.
     """
@@ -105,6 +107,7 @@ class PrepareConfig:
     max_shift_days: int = 365
     key: str = ""
     pseudonymize_patients: bool = True
+    pseudonymize_ids: bool = False
     keep_columns: tuple[str, ...] = ()
     min_boilerplate: int = 5
 
@@ -168,10 +171,10 @@ def detect_language(text: str) -> str:
     return "zh" if cjk / (cjk + latin) >= 0.25 else "en"
 
 
-def pseudonymize(value: str, key: str) -> str:
-    """Return a stable pseudonym ``p-<16 hex>`` for a patient id (HMAC-SHA256 with ``key``)."""
+def pseudonymize(value: str, key: str, prefix: str = "p") -> str:
+    """Return a stable pseudonym ``<prefix>-<16 hex>`` for an id (HMAC-SHA256 with ``key``)."""
     digest = hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"p-{digest[:16]}"
+    return f"{prefix}-{digest[:16]}"
 
 
 def _as_text(value: Any) -> str:
@@ -273,6 +276,8 @@ class _RowConverter:
     def _record_id(self, row: RawRow) -> str:
         if self.columns.id:
             value = _as_text(row.fields.get(self.columns.id)).strip()
+            if value and self.config.pseudonymize_ids:
+                return pseudonymize(value, self.config.key, prefix="r")
             if value:
                 return value
         return f"{self.stem}-{row.row - 1}"
@@ -479,6 +484,7 @@ def _summary(config, sources, counts, by_reason, deid_counts, duplicates, splits
             "dates": config.dates,
             "counts": dict(sorted(deid_counts.items())),
             "patient_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_patients else "kept",
+            "record_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_ids else "kept",
         },
         "duplicates": {
             "exact": duplicates.exact_pairs,

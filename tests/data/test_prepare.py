@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -227,6 +229,25 @@ def test_duplicate_ids_across_files(tmp_path):
     assert reports["1~2"].meta["original_id"] == "1"
     assert reports["1~2"].meta["source_file"] == "second.csv"
     assert reports["1"].language == "zh"
+
+
+def test_dates_shifted_per_patient(tmp_path):
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "accession,patient_id,findings,impression\n"
+        "A1,P1,与2020-01-06片比较，右肺结节增大。,考虑进展\n"
+        "A2,P1,与2020-01-16片比较，右肺结节缩小。,考虑好转\n",
+        encoding="utf-8",
+    )
+    config = PrepareConfig(dates="shift", key="secret", pseudonymize_ids=True)
+    result = prepare([path], tmp_path / "out", config)
+    reports = _all(result)
+    dates = [dt.date.fromisoformat(re.search(r"\d{4}-\d{2}-\d{2}", r.findings).group()) for r in reports]
+    assert abs((dates[1] - dates[0]).days) == 10
+    assert all("2020-01-06" not in r.findings and "2020-01-16" not in r.findings for r in reports)
+    assert {r.id[:2] for r in reports} == {"r-"}
+    written = "".join(result.paths[name].read_text(encoding="utf-8") for name in ("train", "val", "test"))
+    assert "A1" not in written
 
 
 def test_language_detection():
