@@ -6,7 +6,9 @@ Measured:
 * identifiers found in the real report sets (IU X-ray, CRRSum normalised JSONL);
 * wall time and rows per second of :func:`petf2i_core.data.prepare.prepare` on the raw
   upstream files (indiana_reports.csv, crrsum dev.json and test.json), written to a
-  temporary folder that is deleted afterwards (the licences forbid copies).
+  temporary folder that is deleted afterwards (the licences forbid copies);
+* wall time of :func:`petf2i_core.data.splits.split_reports` on 2,000 synthetic reports,
+  when the synthetic corpus generator is installed.
 
 Usage: ``.venv/bin/python benchmarks/bench_data.py [--n 2000] [--out benchmarks/results/data.json]``
 """
@@ -77,6 +79,21 @@ def bench_prepare() -> dict:
     }
 
 
+def bench_split_synthetic(cases: int = 1000) -> dict:
+    """Time split_reports() on the synthetic corpus (both languages, so 2 * cases reports)."""
+    try:
+        from petf2i_core.data.synth.corpus import generate_corpus
+    except ImportError as error:
+        return {"skipped": f"synthetic corpus generator not importable: {error}"}
+    from petf2i_core.data.splits import split_reports
+
+    reports = generate_corpus(cases, "both", seed=0)
+    start = time.perf_counter()
+    splits = split_reports(reports)
+    seconds = time.perf_counter() - start
+    return {"reports": len(reports), "sizes": {name: len(items) for name, items in splits.items()}, "seconds": round(seconds, 2)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="planted reports per seed")
@@ -95,10 +112,11 @@ def main() -> int:
         "deid_recall": bench_recall(args.n, [0, 1, 2]),
         "real_set_identifiers": bench_real_identifiers(),
         "prepare_raw_files": bench_prepare(),
+        "split_synthetic": bench_split_synthetic(),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({key: result[key] for key in ("deid_recall", "prepare_raw_files")}, ensure_ascii=False, indent=1)[:3000])
+    print(json.dumps({key: result[key] for key in ("prepare_raw_files", "split_synthetic")}, ensure_ascii=False, indent=1)[:3000])
     return 0
 
 

@@ -204,6 +204,22 @@ def test_stored_text_unchanged(broken, tmp_path):
     assert "Clear lungs." in texts
 
 
+def test_stored_text_keeps_fullwidth(tmp_path):
+    # D2: normalisation works on a copy; the written report keeps its full-width SUVmax.
+    path = tmp_path / "fullwidth.jsonl"
+    rows = [
+        {"id": "a", "findings": "右肺结节，ＳＵＶｍａｘ：５．２。", "impression": "考虑肺癌"},
+        {"id": "b", "findings": "右肺结节，SUVmax 5.2。", "impression": "考虑肺癌"},
+    ]
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    result = prepare([path], tmp_path / "out")
+    reports = {r.id: r for r in _all(result)}
+    assert reports["a"].findings == "右肺结节，ＳＵＶｍａｘ：５．２。"
+    assert result.summary["duplicates"]["exact"] == 1
+    split_of = {r.id: name for name, items in result.splits.items() for r in items}
+    assert split_of["a"] == split_of["b"]
+
+
 def test_outputs_deterministic(broken, tmp_path):
     prepare(list(broken.values()), tmp_path / "a")
     prepare(list(broken.values()), tmp_path / "b")
