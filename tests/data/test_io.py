@@ -151,3 +151,11 @@ def test_unsupported_suffix_and_missing_file(tmp_path):
         read_table(path)
     with pytest.raises(TableReadError, match="not found"):
         read_table(tmp_path / "absent.csv")
+
+
+def test_row_with_extra_fields_flagged(tmp_path):
+    path = tmp_path / "extra.csv"
+    path.write_text("findings,impression\na,b\nc,d,e\n", encoding="utf-8")
+    table = read_table(path)
+    assert table.rows[0].error is None
+    assert "3 fields where the header has 2" in table.rows[1].error
