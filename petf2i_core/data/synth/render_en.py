@@ -7,7 +7,7 @@ import random
 from petf2i_core.data.synth.builder import Builder
 from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion
 from petf2i_core.data.synth.lexicon import load_lexicon
-from petf2i_core.data.synth.render_zh import FUO_DIAGNOSES, ROLE_ORDER, _ann_arbor, _covered, _distinct_sites, _group_distant, _is_node
+from petf2i_core.data.synth.render_zh import FUO_DIAGNOSES, ROLE_ORDER, _ann_arbor, _covered, _distinct_sites, _group_distant, _is_node, _pick
 from petf2i_core.data.synth.styles import Style, format_size, size_value
 from petf2i_core.data.synth.templates import compile_all
 
@@ -28,30 +28,30 @@ INDICATION_TEXT = {
 }
 NORMAL = {
     "head_neck": (
-        ((), "FDG", "{f:finding.physiological_uptake:Physiological uptake} in the {a:brain.cortex:cerebral cortex}. The {a:brain:brain} shows {n:no} {f:finding.mass:mass} on CT."),
+        ((), "FDG", ("{f:finding.physiological_uptake:Physiological uptake} in the {a:brain.cortex:cerebral cortex}. The {a:brain:brain} shows {n:no} {f:finding.mass:mass} on CT.", "{f:finding.physiological_uptake:Physiological activity} in the {a:brain.cortex:cerebral cortex}; the {a:brain:brain} is unremarkable on CT.")),
         ((), "PSMA DOTATATE FAPI", "The {a:brain:brain} shows {n:no} {f:finding.increased_uptake:abnormal uptake}."),
-        (("nasopharynx",), "", "The {a:nasopharynx:nasopharynx} is symmetric {n:without} {f:finding.mass:mass} or {f:finding.increased_uptake:abnormal uptake}."),
-        (("lymph_node.cervical", "lymph_node.supraclavicular", "lymph_node.retropharyngeal"), "", "{n:No} {f:finding.lymphadenopathy:lymphadenopathy} in the {a:neck:neck} or {a:lymph_node.supraclavicular:supraclavicular} regions."),
-        (("thyroid",), "", "The {a:thyroid:thyroid gland} is unremarkable."),
+        (("nasopharynx",), "", ("The {a:nasopharynx:nasopharynx} is symmetric {n:without} {f:finding.mass:mass} or {f:finding.increased_uptake:abnormal uptake}.", "{n:No} {f:finding.wall_thickening:focal thickening} or {f:finding.increased_uptake:abnormal uptake} in the {a:nasopharynx:nasopharynx}.")),
+        (("lymph_node.cervical", "lymph_node.supraclavicular", "lymph_node.retropharyngeal"), "", ("{n:No} {f:finding.lymphadenopathy:lymphadenopathy} in the {a:neck:neck} or {a:lymph_node.supraclavicular:supraclavicular} regions.", "{n:No} {f:finding.increased_uptake:hypermetabolic} {a:lymph_node.cervical:cervical lymph nodes}.")),
+        (("thyroid",), "", ("The {a:thyroid:thyroid gland} is unremarkable.", "The {a:thyroid:thyroid} shows {n:no} {f:finding.increased_uptake:focal uptake}.")),
     ),
     "chest": (
-        (("lung",), "", "{n:No} {f:finding.nodule:nodules} or {f:finding.increased_uptake:focal uptake} in {a:lung:lungs:bilateral:both}."),
-        (("lymph_node.station", "mediastinum"), "", "{n:No} {f:finding.lymphadenopathy:enlarged lymph nodes} in the {a:mediastinum:mediastinum} or {a:lymph_node.station_10:hilar:bilateral:bilateral} regions."),
-        ((), "FDG", "Variable {f:finding.physiological_uptake:physiological activity} in the {a:heart.myocardium:myocardium}."),
+        (("lung",), "", ("{n:No} {f:finding.nodule:nodules} or {f:finding.increased_uptake:focal uptake} in {a:lung:lungs:bilateral:both}.", "The {a:lung:lungs} are clear {n:without} {f:finding.nodule:nodules} or {f:finding.increased_uptake:hypermetabolism}.")),
+        (("lymph_node.station", "mediastinum"), "", ("{n:No} {f:finding.lymphadenopathy:enlarged lymph nodes} in the {a:mediastinum:mediastinum} or {a:lymph_node.station_10:hilar:bilateral:bilateral} regions.", "{n:No} {f:finding.increased_uptake:hypermetabolic} {a:mediastinum:mediastinal} or {a:lymph_node.station_10:hilar} {a:lymph_node:lymph nodes}.")),
+        ((), "FDG", ("Variable {f:finding.physiological_uptake:physiological activity} in the {a:heart.myocardium:myocardium}.", "Heterogeneous {a:heart.myocardium:myocardial} activity, in keeping with {f:finding.physiological_uptake:physiological uptake}.")),
         ((), "PSMA DOTATATE FAPI", "The {a:heart:heart} is normal in size."),
-        (("pleura",), "", "{n:No} {f:finding.pleural_effusion:pleural effusion}."),
+        (("pleura",), "", ("{n:No} {f:finding.pleural_effusion:pleural effusion}.", "{n:No} {f:finding.pleural_effusion:pleural effusions} are seen.")),
     ),
     "abdomen_pelvis": (
-        (("liver",), "", "The {a:liver:liver} is normal in size {n:without} {f:finding.hypodense_lesion:hypodense lesion} or {f:finding.increased_uptake:abnormal uptake}."),
-        (("gallbladder", "pancreas", "spleen"), "", "The {a:gallbladder:gallbladder}, {a:pancreas:pancreas} and {a:spleen:spleen} are unremarkable."),
-        (("adrenal_gland",), "", "{n:No} {f:finding.nodule:nodule} in the {a:adrenal_gland:adrenal glands:bilateral:bilateral}."),
-        ((), "FDG FAPI", "Excreted tracer in the {a:kidney.collecting_system:collecting systems}, {a:ureter:ureters} and {a:bladder:bladder} ({f:finding.physiological_uptake:physiological activity})."),
-        (("bowel", "colon", "rectum", "stomach"), "FDG", "{f:finding.physiological_uptake:Physiological uptake} in the {a:bowel:bowel}."),
+        (("liver",), "", ("The {a:liver:liver} is normal in size {n:without} {f:finding.hypodense_lesion:hypodense lesion} or {f:finding.increased_uptake:abnormal uptake}.", "The {a:liver:liver} shows homogeneous tracer distribution.")),
+        (("gallbladder", "pancreas", "spleen"), "", ("The {a:gallbladder:gallbladder}, {a:pancreas:pancreas} and {a:spleen:spleen} are unremarkable.", "{n:No} {f:finding.increased_uptake:focal uptake} in the {a:pancreas:pancreas} or {a:spleen:spleen}.")),
+        (("adrenal_gland",), "", ("{n:No} {f:finding.nodule:nodule} in the {a:adrenal_gland:adrenal glands:bilateral:bilateral}.", "The {a:adrenal_gland:adrenal glands} are unremarkable.")),
+        ((), "FDG FAPI", ("Excreted tracer in the {a:kidney.collecting_system:collecting systems}, {a:ureter:ureters} and {a:bladder:bladder} ({f:finding.physiological_uptake:physiological activity}).", "{f:finding.physiological_uptake:Physiological activity} in the {a:kidney:kidneys} and {a:bladder:urinary bladder}.")),
+        (("bowel", "colon", "rectum", "stomach"), "FDG", ("{f:finding.physiological_uptake:Physiological uptake} in the {a:bowel:bowel}.", "Mild {f:finding.physiological_uptake:physiological activity} in the {a:bowel:bowel}.")),
         (("retroperitoneum", "lymph_node.para_aortic", "mesentery", "pelvis", "lymph_node.common_iliac", "lymph_node.external_iliac", "lymph_node.internal_iliac", "lymph_node.obturator", "lymph_node.inguinal"), "",
          "{n:No} {f:finding.lymphadenopathy:lymphadenopathy} in the {a:retroperitoneum:retroperitoneum} or {a:pelvis:pelvis}. {n:No} {f:finding.ascites:ascites}."),
     ),
     "musculoskeletal": (
-        (("bone",), "", "{n:No} {f:finding.osteolytic:bone destruction} or {f:finding.increased_uptake:abnormal uptake} in the {a:bone:skeleton}."),
+        (("bone",), "", ("{n:No} {f:finding.osteolytic:bone destruction} or {f:finding.increased_uptake:abnormal uptake} in the {a:bone:skeleton}.", "{n:No} {f:finding.increased_uptake:focal uptake} or {f:finding.osteolytic:lytic lesion} in the {a:bone:skeleton}.")),
         (("muscle", "soft_tissue"), "", "{n:No} {f:finding.increased_uptake:abnormal uptake} in the {a:muscle:muscles} or {a:soft_tissue.subcutaneous:subcutaneous} tissues."),
     ),
 }
@@ -371,8 +371,9 @@ class EnRenderer:
     def region_body(self, b: Builder, region: str, case: Case) -> None:
         """Write a region: its lesions first, then tracer physiology, then normal statements."""
         lesions = sorted((l for l in case.lesions if l.region == region), key=lambda l: ROLE_ORDER.index(l.role))
-        for lesion in lesions:
-            self.lesion_sentence(b, lesion, case)
+        if self.style.lesions_first:
+            for lesion in lesions:
+                self.lesion_sentence(b, lesion, case)
         physiology = _PHYSIOLOGY.get(case.tracer, {}).get(region)
         if physiology:
             b.segments.extend(physiology)
@@ -383,7 +384,7 @@ class EnRenderer:
                 continue
             if _covered(case, covers):
                 continue
-            segments = _NORMAL[region][index]
+            segments = _pick(self.rng, _NORMAL[region][index])
             if structured and any(s.concept in ("finding.pleural_effusion", "finding.ascites") for s in segments):
                 continue
             b.segments.extend(segments)
@@ -399,6 +400,11 @@ class EnRenderer:
         sex_row = SEX_NORMAL[case.sex]
         if sex_row[1] == region and not _covered(case, sex_row[0]):
             b.segments.extend(_SEX[case.sex])
+        if not self.style.lesions_first:
+            if lesions and self.language == "en" and b.segments and b.segments[-1].text.endswith("."):
+                b.text(" ")
+            for lesion in lesions:
+                self.lesion_sentence(b, lesion, case)
         while b.segments and b.segments[-1].text == " ":
             b.segments.pop()
 

@@ -30,30 +30,30 @@ INDICATION_TEXT = {
 # out when a described lesion lies in one of the sites it covers.
 NORMAL = {
     "head_neck": (
-        ((), "FDG", "{a:brain.cortex:脑皮质}放射性摄取呈{f:finding.physiological_uptake:生理性分布}，{a:brain:脑实质}{n:未见}明显异常密度影。"),
+        ((), "FDG", ("{a:brain.cortex:脑皮质}放射性摄取呈{f:finding.physiological_uptake:生理性分布}，{a:brain:脑实质}{n:未见}明显异常密度影。", "{a:brain:大脑}各叶{a:brain.cortex:脑皮质}放射性分布对称，呈{f:finding.physiological_uptake:生理性摄取}。", "{a:brain:脑实质}密度均匀，{a:brain.cortex:脑皮质}可见{f:finding.physiological_uptake:生理性摄取}。")),
         ((), "PSMA DOTATATE FAPI", "{a:brain:脑实质}{n:未见}明显异常密度影及放射性摄取。"),
-        (("nasopharynx",), "", "{a:nasopharynx:鼻咽部}形态对称，{n:未见}{f:finding.mass:软组织肿块}及{f:finding.increased_uptake:异常放射性浓聚}。"),
-        (("lymph_node.cervical", "lymph_node.supraclavicular", "lymph_node.retropharyngeal"), "", "{a:neck:颈部:bilateral:双侧}及{a:lymph_node.supraclavicular:锁骨上区}{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}。"),
-        (("thyroid",), "", "{a:thyroid:甲状腺}形态、大小{n:未见}明显异常。"),
+        (("nasopharynx",), "", ("{a:nasopharynx:鼻咽部}形态对称，{n:未见}{f:finding.mass:软组织肿块}及{f:finding.increased_uptake:异常放射性浓聚}。", "{a:nasopharynx.wall:鼻咽顶后壁}及侧壁{n:未见}{f:finding.wall_thickening:局限性增厚}。", "{a:nasopharynx:鼻咽部}、口咽部及喉咽部{n:未见}{f:finding.increased_uptake:异常放射性浓聚}。")),
+        (("lymph_node.cervical", "lymph_node.supraclavicular", "lymph_node.retropharyngeal"), "", ("{a:neck:颈部:bilateral:双侧}及{a:lymph_node.supraclavicular:锁骨上区}{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}。", "{a:neck:颈部:bilateral:双侧}{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}及{f:finding.increased_uptake:异常放射性浓聚}。")),
+        (("thyroid",), "", ("{a:thyroid:甲状腺}形态、大小{n:未见}明显异常。", "{a:thyroid:甲状腺}大小、形态正常，放射性分布均匀。")),
     ),
     "chest": (
-        (("lung",), "", "{a:lung:肺:bilateral:双}纹理清晰，{n:未见}{f:finding.nodule:结节}及{f:finding.increased_uptake:异常放射性浓聚}。"),
-        (("lymph_node.station", "mediastinum"), "", "{a:mediastinum:纵隔}及{a:lymph_node.station_10:肺门:bilateral:双侧}{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}。"),
-        ((), "FDG", "{a:heart:心脏}形态、大小尚可，{a:heart.myocardium:心肌}可见{f:finding.physiological_uptake:生理性摄取}。"),
+        (("lung",), "", ("{a:lung:肺:bilateral:双}纹理清晰，{n:未见}{f:finding.nodule:结节}及{f:finding.increased_uptake:异常放射性浓聚}。", "{a:lung:肺:bilateral:两}野清晰，{n:未见}明显{f:finding.mass:肿块}及{f:finding.nodule:结节影}。", "{a:lung:肺:bilateral:双}{n:未见}{f:finding.increased_uptake:异常放射性浓聚}，{a:lung:肺}窗{n:未见}明显实质性病变。")),
+        (("lymph_node.station", "mediastinum"), "", ("{a:mediastinum:纵隔}及{a:lymph_node.station_10:肺门:bilateral:双侧}{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}。", "{a:mediastinum:纵隔}内{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}，{a:lymph_node.station_10:肺门:bilateral:双侧}{n:未见}{f:finding.increased_uptake:异常放射性浓聚}。")),
+        ((), "FDG", ("{a:heart:心脏}形态、大小尚可，{a:heart.myocardium:心肌}可见{f:finding.physiological_uptake:生理性摄取}。", "{a:heart.myocardium:心肌}放射性分布不均匀，{h:考虑为}{f:finding.physiological_uptake:生理性摄取}。")),
         ((), "PSMA DOTATATE FAPI", "{a:heart:心脏}形态、大小尚可。"),
-        (("pleura",), "", "{a:pleura:胸膜:bilateral:双侧}{n:未见}明显增厚，{n:未见}{f:finding.pleural_effusion:胸腔积液}。"),
+        (("pleura",), "", ("{a:pleura:胸膜:bilateral:双侧}{n:未见}明显增厚，{n:未见}{f:finding.pleural_effusion:胸腔积液}。", "{n:未见}{f:finding.pleural_effusion:胸腔积液}。")),
     ),
     "abdomen_pelvis": (
-        (("liver",), "", "{a:liver:肝脏}大小、形态尚可，{n:未见}{f:finding.hypodense_lesion:低密度灶}及{f:finding.increased_uptake:异常放射性浓聚}。"),
-        (("gallbladder", "pancreas", "spleen"), "", "{a:gallbladder:胆囊}、{a:pancreas:胰腺}、{a:spleen:脾脏}形态、密度{n:未见}明显异常。"),
-        (("adrenal_gland",), "", "{a:adrenal_gland:肾上腺:bilateral:双侧}{n:未见}{f:finding.nodule:结节}。"),
-        ((), "FDG FAPI", "{a:kidney:肾:bilateral:双}、{a:ureter:输尿管}及{a:bladder:膀胱}内见尿液{f:finding.physiological_uptake:生理性浓聚}。"),
-        (("bowel", "colon", "rectum", "stomach"), "FDG", "{a:bowel:胃肠道}可见条形{f:finding.physiological_uptake:生理性摄取}。"),
+        (("liver",), "", ("{a:liver:肝脏}大小、形态尚可，{n:未见}{f:finding.hypodense_lesion:低密度灶}及{f:finding.increased_uptake:异常放射性浓聚}。", "{a:liver:肝脏}形态规整，实质密度均匀，放射性分布均匀。")),
+        (("gallbladder", "pancreas", "spleen"), "", ("{a:gallbladder:胆囊}、{a:pancreas:胰腺}、{a:spleen:脾脏}形态、密度{n:未见}明显异常。", "{a:pancreas:胰腺}、{a:spleen:脾脏}大小、形态正常，{n:未见}{f:finding.increased_uptake:异常放射性浓聚}。")),
+        (("adrenal_gland",), "", ("{a:adrenal_gland:肾上腺:bilateral:双侧}{n:未见}{f:finding.nodule:结节}。", "{a:adrenal_gland:肾上腺:bilateral:双侧}{n:未见}增粗及{f:finding.nodule:结节}。")),
+        ((), "FDG FAPI", ("{a:kidney:肾:bilateral:双}、{a:ureter:输尿管}及{a:bladder:膀胱}内见尿液{f:finding.physiological_uptake:生理性浓聚}。", "{a:kidney.collecting_system:肾集合系统:bilateral:双侧}及{a:bladder:膀胱}内尿液放射性滞留，为{f:finding.physiological_uptake:生理性浓聚}。")),
+        (("bowel", "colon", "rectum", "stomach"), "FDG", ("{a:bowel:胃肠道}可见条形{f:finding.physiological_uptake:生理性摄取}。", "{a:bowel:肠道}内见条索状放射性分布，为{f:finding.physiological_uptake:生理性摄取}。")),
         (("retroperitoneum", "lymph_node.para_aortic", "mesentery", "pelvis", "lymph_node.common_iliac", "lymph_node.external_iliac", "lymph_node.internal_iliac", "lymph_node.obturator", "lymph_node.inguinal"), "",
          "{a:retroperitoneum:腹膜后}及{a:pelvis:盆腔}{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}，{n:未见}{f:finding.ascites:腹腔积液}。"),
     ),
     "musculoskeletal": (
-        (("bone",), "", "全身{a:bone:骨骼}{n:未见}{f:finding.osteolytic:骨质破坏}及{f:finding.increased_uptake:异常放射性浓聚}。"),
+        (("bone",), "", ("全身{a:bone:骨骼}{n:未见}{f:finding.osteolytic:骨质破坏}及{f:finding.increased_uptake:异常放射性浓聚}。", "{a:bone.spine:脊柱}及{a:bone.pelvis:骨盆}{n:未见}{f:finding.osteolytic:骨质破坏}，全身{a:bone:骨骼}放射性分布{n:未见}明显异常。")),
         (("muscle", "soft_tissue"), "", "{a:muscle:肌肉}及{a:soft_tissue.subcutaneous:皮下}软组织{n:未见}{f:finding.increased_uptake:异常放射性浓聚}。"),
     ),
 }
@@ -357,8 +357,9 @@ class ZhRenderer:
     def region_body(self, b: Builder, region: str, case: Case) -> None:
         """Write a region: its lesions first, then tracer physiology, then normal statements."""
         lesions = sorted((l for l in case.lesions if l.region == region), key=lambda l: ROLE_ORDER.index(l.role))
-        for lesion in lesions:
-            self.lesion_sentence(b, lesion, case)
+        if self.style.lesions_first:
+            for lesion in lesions:
+                self.lesion_sentence(b, lesion, case)
         physiology = _PHYSIOLOGY.get(case.tracer, {}).get(region)
         if physiology:
             b.segments.extend(physiology)
@@ -369,7 +370,7 @@ class ZhRenderer:
                 continue
             if _covered(case, covers):
                 continue
-            segments = _NORMAL[region][index]
+            segments = _pick(self.rng, _NORMAL[region][index])
             if structured and any(s.concept in ("finding.pleural_effusion", "finding.ascites") for s in segments):
                 continue
             b.segments.extend(segments)
@@ -380,6 +381,11 @@ class ZhRenderer:
         sex_row = SEX_NORMAL[case.sex]
         if sex_row[1] == region and not _covered(case, sex_row[0]):
             b.segments.extend(_SEX[case.sex])
+        if not self.style.lesions_first:
+            if lesions and self.language == "en" and b.segments and b.segments[-1].text.endswith("."):
+                b.text(" ")
+            for lesion in lesions:
+                self.lesion_sentence(b, lesion, case)
 
     # --- impression ---------------------------------------------------------------------
 
@@ -639,6 +645,13 @@ class ZhRenderer:
             b.text("化疗后").anatomy("bone.marrow", "骨髓")
         b.finding(lesion.diagnosis, form)
         return b
+
+
+def _pick(rng: random.Random, compiled):
+    """Return one compiled template: ``compiled`` itself, or one of its alternatives."""
+    if compiled and isinstance(compiled[0], tuple):
+        return rng.choice(compiled)
+    return compiled
 
 
 def _distinct_sites(lesions: list[Lesion]) -> list[Lesion]:

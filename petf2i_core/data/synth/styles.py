@@ -27,6 +27,8 @@ class Style:
     activity_unit: ``mCi`` or ``MBq`` for the injected activity.
     structured_negatives: True writes some normal statements as ``胸腔积液：无`` lines.
     size_first: True puts the size before the lesion noun in the same clause.
+    lesions_first: True describes a region's lesions before its normal statements,
+        False after them (organ-by-organ readers).
     """
 
     name: str
@@ -41,6 +43,7 @@ class Style:
     activity_unit: str
     structured_negatives: bool = False
     size_first: bool = False
+    lesions_first: bool = True
 
 
 STYLES: dict[str, Style] = {
@@ -48,9 +51,9 @@ STYLES: dict[str, Style] = {
     for style in (
         Style("zh-a", "zh", "{title}：", "cm_each", "SUVmax {value}", True, "{n}. ", "；", ("考虑", "考虑为"), "mCi", size_first=True),
         Style("zh-b", "zh", "【{title}】", "cm_tail", "SUVmax：{value}", False, "{n}、", "。", ("多考虑", "考虑"), "MBq"),
-        Style("zh-c", "zh", "{title}：", "mm", "SUVmax约{value}", False, "（{n}）", "；", ("倾向", "考虑", "不除外"), "mCi", structured_negatives=True),
+        Style("zh-c", "zh", "{title}：", "mm", "SUVmax约{value}", False, "（{n}）", "；", ("倾向", "考虑", "不除外"), "mCi", structured_negatives=True, lesions_first=False),
         Style("zh-d", "zh", "{title}\n", "cm_each", "SUVmax值约{value}", True, "{n}）", "。", ("考虑", "可能为", "疑为"), "MBq", size_first=True),
-        Style("en-a", "en", "{title}:", "x_space", "SUVmax {value}", True, "{n}. ", ".", ("likely", "suspicious for"), "mCi"),
+        Style("en-a", "en", "{title}:", "x_space", "SUVmax {value}", True, "{n}. ", ".", ("likely", "suspicious for"), "mCi", lesions_first=False),
         Style("en-b", "en", "{title}", "cm_each", "SUVmax: {value}", False, "{n}) ", ".", ("suspicious for", "probable"), "MBq", size_first=True),
         Style("en-c", "en", "{title} -", "mm", "SUV max {value}", True, "{n}. ", ".", ("concerning for", "likely", "possible"), "MBq", structured_negatives=True),
         Style("en-d", "en", "{title}:", "x_space", "SUVmax of {value}", False, "{n}. ", ".", ("suggestive of", "probable"), "mCi", size_first=True),
