@@ -52,9 +52,9 @@ class TrainConfig:
             step is the sum of token losses over all its micro-batches divided by the
             number of supervised tokens in them.
         group_by_length: build micro-batches of similar length (less padding).
-        packing: concatenate examples into rows of ``max_seq_length`` tokens with
-            position ids restarting at each example, so attention never crosses
-            an example boundary.
+        packing: concatenate examples into rows as long as the longest example
+            (at most ``max_seq_length``), with position ids restarting at each
+            example, so attention never crosses an example boundary.
         gradient_checkpointing: recompute activations in the backward pass (less
             memory, about a third more compute); input gradients are enabled for it.
         precision: ``"auto"`` (bf16 on GPUs that support it, fp32 otherwise), ``"bf16"``,

@@ -47,6 +47,7 @@ class TrainResult:
         global_step: optimizer steps done.
         stopped_early: whether early stopping ended the run.
         model_card: the README.md written into ``output_dir``.
+        precision: the resolved precision the run used (``"fp32"``, ``"bf16"`` or ``"fp16"``).
     """
 
     output_dir: Path
@@ -57,6 +58,7 @@ class TrainResult:
     global_step: int
     stopped_early: bool = False
     model_card: Path | None = None
+    precision: str = "fp32"
 
 
 @dataclass
@@ -133,7 +135,9 @@ def _setup(config: TrainConfig, train_reports: Sequence[Report], val_reports: Se
     counts = {**train_counts.to_dict(), "val": val_counts.to_dict()}
 
     lengths = [len(example.input_ids) for example in train_examples]
-    rows = plan_rows(lengths, config.max_seq_length, config.packing, config.seed)
+    # Eager and SDPA attention cost grows with the square of the row length, so packed rows are
+    # only as long as the longest example, not max_seq_length.
+    rows = plan_rows(lengths, min(config.max_seq_length, max(lengths)), config.packing, config.seed)
     micro_batches = math.ceil(len(rows) / config.per_device_batch_size)
     if accelerator.num_processes > 1:
         micro_batches //= accelerator.num_processes
@@ -442,5 +446,5 @@ def _save(run: _Run, stopped_early: bool) -> TrainResult:
     return TrainResult(
         output_dir=output_dir, adapter_dir=adapter_dir, metrics_csv=metrics_csv,
         history=list(run.state.history), counts=run.counts, global_step=run.state.global_step,
-        stopped_early=stopped_early, model_card=card,
+        stopped_early=stopped_early, model_card=card, precision=run.precision,
     )

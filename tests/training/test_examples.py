@@ -158,3 +158,17 @@ def test_select_fraction_is_seeded(small_reports):
 def test_train_example_counts_supervised():
     example = TrainExample(input_ids=[1, 2, 3], labels=[-100, 2, 3])
     assert example.num_supervised == 2
+
+
+def test_bos_emitting_template_gives_one_bos(tiny_model_dir):
+    from petf2i_core.models.tiny import CHAT_TEMPLATE
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tokenizer.bos_token = "<|endoftext|>"
+    tokenizer.chat_template = "{{- bos_token }}" + CHAT_TEMPLATE
+    example, _ = encode_example(tokenizer, "zero-shot", "右肺结节。", "考虑炎性。", "zh", 512)
+
+    bos = tokenizer.bos_token_id
+    assert example.input_ids[0] == bos
+    assert example.input_ids[1] != bos
+    assert example.input_ids.count(bos) == 1

@@ -69,3 +69,26 @@ def test_merge_rejects_non_empty_folder(tiny_model_dir, adapter_dir, tmp_path):
 def test_load_for_inference_rejects_both_sources(tiny_model_dir, adapter_dir, tmp_path):
     with pytest.raises(ValueError, match="not both"):
         load_for_inference(tiny_model_dir, adapter_dir=adapter_dir, merged_dir=tmp_path)
+
+
+def test_merge_command_reads_base_from_adapter(adapter_dir, tmp_path, capsys):
+    from petf2i_core.cli.main import main
+
+    out = tmp_path / "merged_cli"
+    assert main(["merge", str(adapter_dir), str(out)]) == 0
+    assert "max abs logit diff" in capsys.readouterr().out
+    assert (out / "config.json").exists()
+    assert not (out / "adapter_config.json").exists()
+
+
+def test_model_card_lists_evaluation(adapter_dir, tmp_path):
+    from petf2i_core.training.model_card import render_model_card
+
+    config = TrainConfig(base_model="some/base", output_dir=str(tmp_path))
+    history = [{"step": 1, "epoch": 0.5, "train_loss": 2.5, "val_loss": 2.25, "learning_rate": 1e-4}]
+    card = render_model_card(config, {"reports": 3, "kept": 2, "truncated": 1}, history, "fp32", {"bleu4": 0.4321})
+
+    assert "base_model: some/base" in card
+    assert "| train | 3 | 2 | 1 | 0 | 0 |" in card
+    assert "| 1 | 0.5 | 2.5000 | 2.2500 | 1.00e-04 |" in card
+    assert "| bleu4 | 0.4321 |" in card
