@@ -164,10 +164,13 @@ DATE_PATTERNS = (
 
 _HOSPITAL_SUFFIX_ZH = r"(?:医院|卫生院|医疗中心|肿瘤防治中心|妇幼保健院|保健院|诊所|医学中心|卫生服务中心)"
 HOSPITAL_ZH_RE = re.compile(rf"(?P<value>[\u4e00-\u9fff\dA-Za-z]{{2,24}}?{_HOSPITAL_SUFFIX_ZH}(?:[\u4e00-\u9fff]{{1,6}}院区|分院)?)")
-# Generic words that end in 医院 but name no hospital: 我院, 外院, 本院, 该院, 上级医院.
-_ZH_HOSPITAL_GENERIC = re.compile(r"^(?:我|外|本|该|他|其他|上级|下级|当地|基层|综合|专科|各级|多家|同一|此|原|某|县级|市级|省级|三甲|二甲)")
+# Generic phrases that end in 医院 but name no hospital: 上级医院, 当地医院, 建议专科医院.
+_ZH_HOSPITAL_GENERIC = re.compile(
+    r"(?:^|建议|请)(?:我|外|本|该|他|其他|上级|下级|当地|基层|综合|专科|各级|多家|同一|此|原|某|县级|市级|省级|三甲|二甲)?"
+    + _HOSPITAL_SUFFIX_ZH + "$"
+)
 # Text before a hospital name that is not part of it: the verb or preposition leading to it.
-_ZH_HOSPITAL_LEAD = re.compile(r"^.*(?:于|在|至|到|经|转|赴|往|曾|去|来|及|与|或)(?=.{2,}$)")
+_ZH_HOSPITAL_LEAD = re.compile(r"^.*(?:于|在|至|到|经|转|赴|往|曾|去|来|及|与|或|议|请|示|行)(?=.{2,}$)")
 HOSPITAL_EN_RE = re.compile(
     r"(?<![A-Za-z0-9])(?P<value>(?:(?:The|St\.?|Saint)\s+)?(?:[A-Z][A-Za-z'&.-]*\s+){1,6}(?:of\s+(?:[A-Z][A-Za-z'&.-]*\s+){1,3})?"
     r"(?:Hospital|Medical\s+Cent(?:er|re)|Cancer\s+Cent(?:er|re)|Health\s+(?:System|Cent(?:er|re))|Clinic|Infirmary|"
@@ -294,7 +297,7 @@ def _find_hospitals(text: str) -> list[Span]:
         if lead:
             start += lead.end()
             value = value[lead.end():]
-        if _ZH_HOSPITAL_GENERIC.match(value) or len(value) < 4:
+        if _ZH_HOSPITAL_GENERIC.search(value) or len(value) < 4:
             continue
         spans.append(Span(start, end, HOSPITAL))
     for match in HOSPITAL_EN_RE.finditer(text):

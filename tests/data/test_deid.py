@@ -45,6 +45,7 @@ CLINICAL = [
     "CT值约45HU，注射18F-FDG 370 MBq（10 mCi），血糖5.6 mmol/L",
     "1.右肺上叶恶性肿瘤可能大。2.纵隔淋巴结转移。3个月后复查。",
     "患者术后改变。患者于外院检查。医师建议结合临床。我院复查。",
+    "建议专科医院就诊，或至上级医院进一步诊治；患者于当地医院行手术。",
     "There is a 3.5 x 2.1 cm mass, SUV max 12.3, in segment 4A of the liver.",
     "Hodgkin lymphoma, Paget disease, Schmorl's node at L4-5, Baker's cyst.",
     "Normal chest x-XXXX. Dr. XXXX was notified on XXXX at XXXX p.m.",
