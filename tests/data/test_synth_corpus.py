@@ -242,3 +242,12 @@ def test_write_corpus_roundtrip(tmp_path):
     assert loaded[0].meta["entities"] == reports[0].meta["entities"]
     assert card_path(path).name == "synth.jsonl.card.md"
     assert "Reports: 12." in card_path(path).read_text(encoding="utf-8")
+
+
+def test_clean_text_has_tidy_punctuation():
+    for report in generate_corpus(200, "both", seed=31, noise_rate=0.0):
+        text = report.findings + "\n" + report.impression
+        assert not re.search(r"[，,；;。]{2}", text), report.id
+        assert not re.search(r"[ \t]\n|[ \t]$", text), report.id
+        assert "  " not in text, report.id
+        assert not re.search(r"\n\n", text), report.id

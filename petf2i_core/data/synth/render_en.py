@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from petf2i_core.data.synth.builder import Builder
+from petf2i_core.data.synth.builder import PLAIN, Builder, Segment
 from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion
 from petf2i_core.data.synth.lexicon import load_lexicon
 from petf2i_core.data.synth.render_zh import FUO_DIAGNOSES, ROLE_ORDER, _ann_arbor, _covered, _distinct_sites, _group_distant, _is_node, _pick
@@ -407,6 +407,9 @@ class EnRenderer:
                 self.lesion_sentence(b, lesion, case)
         while b.segments and b.segments[-1].text == " ":
             b.segments.pop()
+        last = b.segments[-1] if b.segments else None
+        if last is not None and last.kind == PLAIN and last.text.endswith(" "):
+            b.segments[-1] = Segment(PLAIN, last.text.rstrip())
 
     # --- impression ---------------------------------------------------------------------
 
