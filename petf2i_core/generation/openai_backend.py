@@ -72,6 +72,8 @@ class OpenAIBackend(Backend):
         timeout_s: per-request timeout in seconds.
         backoff_s: first backoff delay in seconds, doubled on each retry.
         max_tokens_param: ``"max_tokens"`` or ``"max_completion_tokens"`` (OpenAI reasoning models).
+        reasoning: a reasoning model; temperature, top_p and stop are left out of
+            the request because OpenAI's o-series models reject them.
     """
 
     remote = True
@@ -87,6 +89,7 @@ class OpenAIBackend(Backend):
         timeout_s: float = 60.0,
         backoff_s: float = 1.0,
         max_tokens_param: str = "max_tokens",
+        reasoning: bool = False,
         **_: Any,
     ) -> None:
         import openai
@@ -106,6 +109,7 @@ class OpenAIBackend(Backend):
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_tokens_param = max_tokens_param
+        self.reasoning = reasoning
         quiet_http_loggers()
         # The client's own retries are off so that every retry goes through _call_with_retries.
         self.client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
@@ -124,6 +128,8 @@ class OpenAIBackend(Backend):
             self.max_tokens_param: self.decoding.max_new_tokens,
             "seed": self.decoding.seed,
         }
+        if self.reasoning:
+            return body
         if self.decoding.do_sample:
             body.update(temperature=self.decoding.temperature, top_p=self.decoding.top_p)
         else:

@@ -92,7 +92,7 @@ def _build_backend(entry: ModelEntry, decoding: DecodingParams, batch_size: int,
         return get_backend(name, model=entry.hub_id, base_url=base_url or entry.base_url,
                            api_key_env=entry.api_key_env or "OPENAI_API_KEY", decoding=decoding,
                            max_tokens_param="max_completion_tokens" if entry.reasoning and entry.provider == "openai" else "max_tokens",
-                           **backend_options)
+                           reasoning=entry.reasoning, **backend_options)
     if name == "hf" and entry.trust_remote_code:
         backend_options.setdefault("trust_remote_code", True)
     return get_backend(name, model=entry.hub_id or entry.name, adapter=adapter, decoding=decoding,

@@ -149,6 +149,15 @@ def test_plain_reply(server, api_key):
     assert server.bodies[0]["max_tokens"] == 32
 
 
+def test_reasoning_request_body(server, api_key):
+    output = _backend(server, reasoning=True, max_tokens_param="max_completion_tokens").generate([_request("a")])[0]
+
+    assert output.text == "Impression 1."
+    assert server.bodies[0]["max_completion_tokens"] == 32
+    assert "temperature" not in server.bodies[0]
+    assert "max_tokens" not in server.bodies[0]
+
+
 def test_429_honours_retry_after(server, api_key):
     started = time.perf_counter()
     output = _backend(server).generate([_request("a", "rate429")])[0]

@@ -51,6 +51,7 @@ def _cache_lines(cache_dir: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_matches_clean_run(tiny_dir: Path, tmp_path: Path):
     data = tmp_path / "reports.jsonl"
     write_jsonl(data, REPORTS)
