@@ -125,7 +125,7 @@ class Case:
 
     @property
     def normal(self) -> bool:
-        """True when no lesion other than physiological or benign findings is described."""
+        """Whether the case has no tumour lesion (only physiological, benign or incidental findings)."""
         return not any(lesion.role in ("primary", "node", "distant", "response") for lesion in self.lesions)
 
 
@@ -307,8 +307,10 @@ def lesions_lung(rng, case):
     spread = _spread(rng)
     if spread >= 1:
         lesions.append(node(rng, "lymph_node.station_10", side, (3.0, 11.0), (0.8, 2.0)))
+        other_side = "left" if side == "right" else "right"
         for _ in range(rng.randint(1, 3)):
-            lesions.append(_mediastinal_node(rng, side if rng.random() < 0.7 else ("left" if side == "right" else "right"), (3.0, 12.0)))
+            node_side = side if rng.random() < 0.7 else other_side
+            lesions.append(_mediastinal_node(rng, node_side, (3.0, 12.0)))
         if rng.random() < 0.2:
             lesions.append(node(rng, "lymph_node.supraclavicular", side, (3.0, 9.0), (0.8, 1.8)))
     if spread == 2:
@@ -337,10 +339,13 @@ def lesions_lymphoma(rng, case, hodgkin: bool):
     for site, _region in chosen:
         lateral = site not in ("lymph_node.station_7", "lymph_node.para_aortic", "mesentery")
         side = rng.choice(("left", "right", "bilateral")) if lateral else None
-        detail = {"code": "4R" if side == "right" else "4L"} if site == "lymph_node.station_4" else {"code": "7"} if site == "lymph_node.station_7" else {}
-        if site == "lymph_node.station_4" and side == "bilateral":
-            side = "right"
-            detail = {"code": "4R"}
+        detail = {}
+        if site == "lymph_node.station_4":
+            if side == "bilateral":
+                side = "right"  # station 4 is named per side (4R, 4L)
+            detail = {"code": "4R" if side == "right" else "4L"}
+        elif site == "lymph_node.station_7":
+            detail = {"code": "7"}
         lesions.append(node(rng, site, side, suv_range, (1.2, 4.5), detail, "diagnosis.lymphoma", "uncertain"))
     if rng.random() < 0.35:
         spleen = distant(rng, "spleen", "abdomen_pelvis", None, ("finding.enlargement",), suv_range, None, diagnosis="diagnosis.involvement")
@@ -573,30 +578,39 @@ def incidental_findings(rng, case) -> list[Lesion]:
     """Draw the benign, physiological and incidental findings a whole-body scan often shows."""
     found = []
     fdg = case.tracer == "FDG"
+
     if fdg and case.age > 45 and rng.random() < 0.25:
         site = rng.choice(("joint.shoulder", "joint.knee", "joint.hip", "joint.facet"))
         side = None if site == "joint.facet" else rng.choice(("left", "right", "bilateral"))
         found.append(benign(rng, site, "musculoskeletal", side, (), _suv(rng, 2.0, 4.5), None, "diagnosis.degenerative_change"))
+
     if fdg and case.age < 45 and rng.random() < 0.15:
         found.append(benign(rng, "lymph_node.supraclavicular", "head_neck", "bilateral", ("finding.brown_fat_uptake",), _suv(rng, 3.0, 9.0), None, None, uptake="high", role="physiologic"))
+
     if fdg and rng.random() < 0.12:
         site = rng.choice(("lymph_node.station_10", "axilla", "lymph_node.inguinal"))
         diagnosis = "diagnosis.granulomatous_disease" if site == "lymph_node.station_10" else "diagnosis.reactive_hyperplasia"
         found.append(benign(rng, site, _node_region(site), "bilateral", ("finding.calcification",) if site == "lymph_node.station_10" else (), _suv(rng, 2.2, 4.5), _size(rng, 0.5, 1.0), diagnosis))
+
     if fdg and rng.random() < 0.03:
         found.append(benign(rng, "thyroid.lobe", "head_neck", _side(rng), ("finding.nodule",), _suv(rng, 3.0, 12.0), _size(rng, 0.6, 2.0), None, uptake="high", role="incidental", recommendation="thyroid_ultrasound"))
+
     if fdg and rng.random() < 0.03:
         site = rng.choice(("colon.ascending", "colon.transverse", "colon.descending", "colon.sigmoid", "colon.cecum"))
         found.append(benign(rng, site, "abdomen_pelvis", None, (), _suv(rng, 4.0, 12.0), None, "diagnosis.adenoma", uptake="focal", role="incidental", recommendation="colonoscopy"))
+
     if rng.random() < 0.10:
         site, _, detail = _liver_site(rng)
         found.append(benign(rng, site, "abdomen_pelvis", None, ("finding.hypodense_lesion",), None, _size(rng, 0.4, 2.5), "diagnosis.cyst", uptake="none", certainty="positive", detail=detail))
+
     if rng.random() < 0.10:
         site, side = _lung_site(rng)
         found.append(benign(rng, site, "chest", side, ("finding.nodule", "finding.calcification"), None, _size(rng, 0.3, 0.8, 1), "diagnosis.fibrosis", uptake="none"))
+
     if fdg and case.indication == "treatment_response" and case.cancer in ("lung", "esophageal", "breast") and rng.random() < 0.2:
         site, side = _lung_site(rng)
         found.append(benign(rng, site, "chest", side, (), _suv(rng, 2.2, 4.5), None, "diagnosis.inflammation", detail={"radiation": True}))
+
     if fdg and case.indication == "treatment_response" and rng.random() < 0.12:
         found.append(benign(rng, "bone.marrow", "musculoskeletal", None, (), _suv(rng, 2.5, 4.5), None, "diagnosis.reactive_hyperplasia", uptake="diffuse"))
     return found

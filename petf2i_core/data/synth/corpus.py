@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 LANGUAGE_CHOICES = ("zh", "en", "both")
 REGION_ORDER = ("head_neck", "chest", "abdomen_pelvis", "musculoskeletal")
 RENDERERS = {"zh": ZhRenderer, "en": EnRenderer}
-# A case is redrawn when its findings repeat an earlier report's; this bounds the redraws.
+# A case is redrawn when its findings repeat an earlier report's findings, at most this often.
 MAX_REDRAWS = 20
 
 
@@ -104,6 +104,8 @@ def generate_corpus(n: int, language: str = "both", seed: int = 0, noise_rate: f
             if not any(key in seen for key in keys):
                 break
             logger.debug("case %d repeats an earlier report; redrawing (attempt %d)", case_id, attempt + 1)
+        else:
+            logger.warning("case %d still repeats an earlier report after %d redraws; keeping it", case_id, MAX_REDRAWS)
         seen.update(keys)
         reports.extend(rendered)
     return reports

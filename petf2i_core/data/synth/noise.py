@@ -5,9 +5,9 @@ an entity term, a lateral cue or a negation or hedge cue. A typo is kept only wh
 the edited text (with a few characters of its neighbours) contains exactly the
 lexicon terms and cue words it contained before, so the gold set stays true.
 
-``rate`` is the chance that each editable spot is edited: a plain-text run may get
-a typo (at a fifth of ``rate``), a punctuation mark or unit its other width or
-spelling, an SUVmax or size mention another spelling of the same value.
+``rate`` is the chance that each editable spot is edited. A plain-text run may get
+a typo (at a fifth of ``rate``). A punctuation mark or unit may get its other width
+or spelling, and an SUVmax or size mention another spelling of the same value.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def _protected_pattern(language: str) -> re.Pattern[str]:
 
 
 def _cue_words(language: str) -> tuple[str, ...]:
-    # The cue lists of petf2i_core/entities/lexicon/cues.yaml, plus lateral cues.
+    # Words and fragments of the extractor's negation, hedge, scope and lateral cues
+    # (petf2i_core/entities/lexicon/cues.yaml). A typo must not create or remove one.
     if language == "zh":
         return ("无", "未", "否", "排除", "没有", "阴性", "消失", "考虑", "可能", "除外", "排", "疑", "怀疑", "倾向", "拟诊", "左", "右", "双", "两")
     return ("no", "not", "without", "negative", "free", "absence", "absent", "resolved", "excluded", "ruled", "rather", "clear",
