@@ -1,4 +1,4 @@
-"""The transformers backend: left-padded batches (G2), EOS handling, stop strings, flags."""
+"""The transformers backend: left-padded batches equal single prompts, EOS handling, stop strings, flags."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _request(request_id: str, findings: str) -> GenerationRequest:
     return GenerationRequest(request_id, build_messages("zero-shot", findings, "zh"), chat=True, language="zh")
 
 
-def test_g2_batch_equals_single(backend):
+def test_left_padded_batch_equals_single(backend):
     requests = [_request("long", ZH_LONG), _request("short", ZH_SHORT)]
     assert backend.count_tokens(requests[0]) > backend.count_tokens(requests[1]) + 10
 

@@ -1,4 +1,4 @@
-"""Prompt templates, few-shot retrieval and single-BOS prompt encoding (G1)."""
+"""Prompt templates, few-shot retrieval, and prompt encoding that starts with exactly one BOS."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_encode_chat_matches_template_once(tokenizer):
     assert tokenizer.decode(ids).endswith("<|im_start|>assistant\n")
 
 
-def test_g1_chat_template_with_bos(bos_tokenizer):
+def test_bos_template_gives_one_bos(bos_tokenizer):
     messages = build_messages("zero-shot", "右肺上叶结节。", "zh")
     bos_id = bos_tokenizer.bos_token_id
     text = bos_tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -144,7 +144,7 @@ def test_g1_chat_template_with_bos(bos_tokenizer):
     assert ids.count(bos_id) == 1
 
 
-def test_g1_plain_text_gets_one_bos(bos_tokenizer):
+def test_plain_text_gets_one_bos(bos_tokenizer):
     bos_id = bos_tokenizer.bos_token_id
     text = build_prompt_text("base-zero-shot", "No abnormal uptake.", "en")
 
