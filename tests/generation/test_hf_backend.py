@@ -157,3 +157,22 @@ def test_detect_repetition(text, expected):
 def test_unknown_backend_lists_names():
     with pytest.raises(KeyError, match="hf"):
         get_backend("nope")
+
+
+def test_right_padding_changes_short_prompt(backend):
+    """Right padding breaks the short prompt's greedy output, so the batch test above can fail."""
+    import torch
+
+    from petf2i_core.generation.prompts import encode_prompt
+
+    requests = [_request("long", ZH_LONG), _request("short", ZH_SHORT)]
+    encoded = [encode_prompt(backend.tokenizer, request.prompt, chat=True) for request in requests]
+    width = max(len(ids) for ids in encoded)
+    input_ids = torch.tensor([ids + [backend.pad_id] * (width - len(ids)) for ids in encoded])
+    attention_mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in encoded])
+
+    generated = backend.model.generate(input_ids=input_ids, attention_mask=attention_mask,
+                                       **backend._generate_kwargs(requests))
+    right_padded = backend._decode(requests[1], generated[1, width:].tolist(), len(encoded[1]), 0.0)
+
+    assert right_padded.text != backend.generate([requests[1]])[0].text

@@ -118,3 +118,15 @@ def test_cost_from_prices():
 
     assert entry.cost_usd(1_000_000, 500_000) == pytest.approx(7.5)
     assert ModelEntry(name="m", family="frontier", backend="openai").cost_usd(10, 10) is None
+
+
+def test_models_list_command(capsys, registry):
+    from petf2i_core.cli.main import main
+
+    code = main(["models", "list"])
+    lines = capsys.readouterr().out.strip().splitlines()
+
+    assert code == 0
+    assert lines[0].split("\t") == ["name", "family", "backend", "hub_id", "available"]
+    assert len(lines) == len(registry) + 1
+    assert any(line.startswith("gpt-4o\tfrontier\topenai") for line in lines)
