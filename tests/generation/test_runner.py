@@ -208,3 +208,35 @@ def test_cli_prepared_folder_baseline(tmp_path: Path):
     assert [row["id"] for row in rows] == ["r00", "r01", "r02"]
     assert summary["n"] == 3
     assert summary["errors"] == 0
+
+
+def _random_adapter(tiny_dir: Path, out_dir: Path) -> Path:
+    """Save a LoRA adapter with non-zero random weights for the tiny model."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, parameter in peft_model.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(0.0, 0.5)
+    peft_model.save_pretrained(out_dir)
+    return out_dir
+
+
+@pytest.mark.slow
+def test_adapter_changes_key_and_output(tiny_dir: Path, tmp_path: Path):
+    adapter = _random_adapter(tiny_dir, tmp_path / "adapter")
+    options = dict(template="zero-shot", cache_dir=tmp_path / "cache", max_new_tokens=8)
+
+    base = generate_predictions(str(tiny_dir), REPORTS[:2], **options)
+    tuned = generate_predictions(str(tiny_dir), REPORTS[:2], adapter=adapter, **options)
+
+    assert base[0]["adapter_hash"] == ""
+    assert len(tuned[0]["adapter_hash"]) == 16
+    assert tuned[0]["key"] != base[0]["key"]
+    assert [row["prediction"] for row in tuned] != [row["prediction"] for row in base]
+    assert len(_cache_lines(tmp_path / "cache")) == 4
