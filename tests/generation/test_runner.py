@@ -63,7 +63,7 @@ def test_sigkill_then_resume_matches_clean_run(tiny_dir: Path, tmp_path: Path):
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if (cache_dir / CACHE_FILE).exists() and (cache_dir / CACHE_FILE).stat().st_size > 0 and len(_cache_lines_safe(cache_dir)) >= 2:
+        if len(_cache_lines_safe(cache_dir)) >= 2:
             break
         time.sleep(0.02)
     assert process.poll() is None, "generation finished before it could be killed"
@@ -89,7 +89,10 @@ def _cache_lines_safe(cache_dir: Path) -> list[dict]:
     path = cache_dir / CACHE_FILE
     if not path.exists():
         return []
-    complete = path.read_bytes().rsplit(b"\n", 1)[0]
+    data = path.read_bytes()
+    if b"\n" not in data:
+        return []
+    complete = data.rsplit(b"\n", 1)[0]
     return [json.loads(line) for line in complete.decode("utf-8").splitlines() if line.strip()]
 
 
