@@ -52,8 +52,11 @@ _ZH_LABEL_ALT = "|".join(sorted(_ZH_NAME_LABELS, key=len, reverse=True))
 _ZH_NAME_END = r"(?=$|[\s，,。；;：:（()）、/]|男|女|先生|女士|医生|医师|主任|教授|\d|性别|年龄|\[)"
 # Where the next field starts right after a name: 姓名：张三性别：男.
 _ZH_NEXT_FIELD = r"(?=住院|门诊|病历|病案|检查|科室|床|年龄|性别|民族|职业|婚|ID|电话)"
+# Without a colon (患者王芳，女，56岁) the name must be followed by sex, age, a title or a
+# bracket, because 患者 is also followed by symptoms (患者高热3天, 患者黄疸，).
+_ZH_UNLABELLED_NAME_END = r"(?=[，,]?\s*(?:男|女|性别|年龄|\d{1,3}岁)|\s*(?:先生|女士)|\s*[（(])"
 ZH_NAME_RE = re.compile(
-    rf"(?P<label>(?:{_ZH_LABEL_ALT}))\s*(?P<value>{_SURNAME}{_CJK}{{1,2}}?){_ZH_NAME_END}"
+    rf"(?P<label>(?:{_ZH_LABEL_ALT}))\s*(?P<value>{_SURNAME}{_CJK}{{1,2}}?){_ZH_UNLABELLED_NAME_END}"
 )
 # Role labels are always followed by a name, so without a boundary the name is taken
 # with two given characters (主治医师许涵较前 masks 许涵较: over-masking one character).
@@ -80,16 +83,24 @@ _EN_FULL_NAME = rf"{_EN_NAME_PART}(?:\s+(?:{_EN_NAME_PART}|{_EN_INITIAL})){{0,3}
 EN_TITLED_NAME_RE = re.compile(
     rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Doctor|Professor)\.?\s+(?P<value>(?:{_EN_INITIAL}\s*){{0,2}}{_EN_FULL_NAME})"
 )
+# Field labels need a colon (Patient: Jane Doe), because "Patient History" and
+# "Physician Assistant" are headings. "... by" labels take a name with or without one.
 EN_LABELLED_NAME_RE = re.compile(
-    r"\b(?:Patient\s+Name|Patient|Name|Physician|Radiologist|Attending|Referring\s+Physician|"
-    r"Ordering\s+Physician|Reported\s+by|Dictated\s+by|Read\s+by|Signed\s+by|Electronically\s+signed\s+by|"
-    r"Transcribed\s+by|Verified\s+by|Interpreted\s+by|Technologist|Resident|cc)\s*[:#]?\s*"
+    r"(?:\b(?:Patient\s+Name|Patient|Name|Physician|Radiologist|Attending|Referring\s+Physician|"
+    r"Ordering\s+Physician|Technologist|Resident|cc)\s*[:#]|"
+    r"\b(?:Reported|Dictated|Read|Signed|Electronically\s+signed|Transcribed|Verified|Interpreted)\s+by\s*:?)\s*"
     rf"(?:(?:Dr|Mr|Mrs|Ms)\.?\s+)?(?P<value>[A-Z][A-Za-z'-]+,\s*[A-Z][A-Za-z'-]+|{_EN_FULL_NAME})"
 )
+# Capitalised words that follow a title or label in reports but are not names.
+EN_NAME_STOPWORDS = frozenset({
+    "None", "Unknown", "Pending", "Same", "Agree", "Notified", "Attending", "Resident", "Radiologist", "Radiology",
+    "Staff", "Physician", "Doctor", "History", "Position", "Preparation", "Weight", "Height", "Note", "Review",
+    "Comment", "Comments", "Assistant", "On", "Call", "The", "This", "See", "Not", "Available", "Male", "Female",
+})
 # "Jane A. Doe, MD" and "DOE, JANE MD": a signature with a degree after it.
 EN_SIGNATURE_RE = re.compile(
     rf"(?P<value>[A-Z][A-Za-z'-]+,\s*[A-Z][A-Za-z'-]+|{_EN_FULL_NAME})"
-    r",?\s+(?:M\.?D\.?|D\.?O\.?|Ph\.?D\.?|MBBS|FRCR|FRCPC)(?![A-Za-z])"
+    r",?\s+(?:M\.?D\.?|D\.?O\.?|Ph\.?D\.?|MBBS|FRCR|FRCPC)(?=\s*(?:$|[\n,.;)]))"
 )
 
 _MRN_LABELS_ZH = (
@@ -172,14 +183,16 @@ _ZH_HOSPITAL_GENERIC = re.compile(
 # Text before a hospital name that is not part of it: the verb or preposition leading to it.
 _ZH_HOSPITAL_LEAD = re.compile(r"^.*(?:于|在|至|到|经|转|赴|往|曾|去|来|及|与|或|议|请|示|行)(?=.{2,}$)")
 HOSPITAL_EN_RE = re.compile(
-    r"(?<![A-Za-z0-9])(?P<value>(?:(?:The|St\.?|Saint)\s+)?(?:[A-Z][A-Za-z'&.-]*\s+){1,6}(?:of\s+(?:[A-Z][A-Za-z'&.-]*\s+){1,3})?"
+    r"(?<![A-Za-z0-9])(?P<value>(?:(?:The|St\.?|Saint)\s+)?(?:[A-Z][A-Za-z'&-]*\s+){1,6}(?:of\s+(?:[A-Z][A-Za-z'&-]*\s+){1,3})?"
     r"(?:Hospital|Medical\s+Cent(?:er|re)|Cancer\s+Cent(?:er|re)|Health\s+(?:System|Cent(?:er|re))|Clinic|Infirmary|"
     r"Imaging\s+Cent(?:er|re))(?:\s+of\s+[A-Z][A-Za-z'&-]*(?:\s+[A-Z][A-Za-z'&-]*){0,3})?)"
 )
 # Capitalised words that start a sentence or a clause, not a hospital name.
 _EN_HOSPITAL_LEAD = re.compile(
     r"^(?:(?:Compared|Comparison|Prior|Previous|From|At|To|Outside|Transferred|Seen|Done|Performed|Referred|"
-    r"Admitted|Per|With|And|In|On|By|For|See|This|That|CT|MRI|PET)\s+)+"
+    r"Admitted|Per|With|And|In|On|By|For|See|This|That|CT|MRI|PET|The|A|An|Our|Local|Referring|Oncology|Radiology|"
+    r"Cardiology|Urology|Neurology|Hematology|Surgery|Surgical|Outpatient|Breast|Thoracic|Nuclear|Medicine|"
+    r"Internal|Pediatric|Follow-up)\s+)+"
 )
 
 # Tokens that look like identifiers but are existing masks or placeholders: keep them.
@@ -259,8 +272,19 @@ def _find_zh_names(text: str) -> list[Span]:
 def _find_en_names(text: str) -> list[Span]:
     spans = []
     for pattern in (EN_TITLED_NAME_RE, EN_LABELLED_NAME_RE, EN_SIGNATURE_RE):
-        spans += _finditer_values(pattern, text, NAME)
+        for span in _finditer_values(pattern, text, NAME):
+            trimmed = _strip_stopwords(span, text)
+            if trimmed is not None:
+                spans.append(trimmed)
     return spans
+
+
+def _strip_stopwords(span: Span, text: str) -> Span | None:
+    """Drop leading words of EN_NAME_STOPWORDS from a name span; None when nothing is left."""
+    for word in re.finditer(r"[A-Za-z'-]+", text[span.start:span.end]):
+        if word.group() not in EN_NAME_STOPWORDS:
+            return Span(span.start + word.start(), span.end, span.type)
+    return None
 
 
 def _find_ids(text: str) -> list[Span]:
@@ -305,7 +329,9 @@ def _find_hospitals(text: str) -> list[Span]:
         lead = _EN_HOSPITAL_LEAD.match(match.group("value"))
         if lead:
             start += lead.end()
-        if " " in text[start:end].strip():
+        # After leading verbs and department words, a name must remain before the
+        # suffix: "Mercy Hospital" stays, "The Cancer Center" and "Oncology Clinic" go.
+        if HOSPITAL_EN_RE.fullmatch(text, start, end):
             spans.append(Span(start, end, HOSPITAL))
     return spans
 

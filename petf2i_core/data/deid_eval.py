@@ -50,6 +50,8 @@ ZH_CLINICAL = (
     "医师建议结合临床随访复查，3个月后复查。",
     "患者自述2周前出现咳嗽，T2N1M0期。",
     "腹膜后II-III区多发淋巴结，最大者约15 mm。",
+    "患者曾于2019年行右肺癌根治术，患者高热3天，黄疸2周。",
+    "建议专科医院就诊，或至上级医院进一步诊治。",
 )
 EN_CLINICAL = (
     "There is a 1.2 x 0.8 cm nodule in the right upper lobe with SUVmax 5.2.",
@@ -67,6 +69,8 @@ EN_CLINICAL = (
     "Recommend follow-up CT in 3 months at the outpatient clinic.",
     "Paget disease of the right hemipelvis. Baker's cyst in the left knee.",
     "Liver attenuation 55 HU; spleen 11.5 cm in craniocaudal length.",
+    "Patient History: restaging of Hodgkin Lymphoma, MD Anderson protocol.",
+    "Referring Physician Notified. Read by Attending Radiologist.",
 )
 
 
@@ -255,10 +259,11 @@ def measure_deid_recall(n: int = 1000, seed: int = 0) -> dict:
     """Measure recall per identifier type and the false-positive rate on clean text.
 
     Returns a dict with ``n``, ``seed`` and ``recall``: type to the share of planted
-    identifiers whose every letter and digit was replaced. It also has ``typed_recall`` (replaced by the placeholder
-    of their own type), ``planted`` (counts per type), ``misses`` (up to 5 missed
-    values per type), and ``false_positives``: on ``n`` clean reports, the share of
-    reports with any replacement, replacements per report, and the masked strings.
+    identifiers whose every letter and digit was replaced. ``typed_recall`` counts only
+    replacements by the placeholder of the identifier's own type. ``planted`` gives the
+    counts per type and ``misses`` up to 5 missed values per type. ``false_positives``
+    describes ``n`` clean reports: the share with any replacement, the replacements per
+    report, and the masked strings.
     """
     reports = plant_reports(n, seed)
     planted: Counter = Counter()

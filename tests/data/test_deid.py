@@ -49,6 +49,10 @@ CLINICAL = [
     "There is a 3.5 x 2.1 cm mass, SUV max 12.3, in segment 4A of the liver.",
     "Hodgkin lymphoma, Paget disease, Schmorl's node at L4-5, Baker's cyst.",
     "Normal chest x-XXXX. Dr. XXXX was notified on XXXX at XXXX p.m.",
+    "患者曾于2019年行右肺癌根治术。患者高热3天。患者黄疸，伴发热。病人江西人。",
+    "Patient History: Lung cancer. Patient Position: Supine. Read by Attending Radiologist.",
+    "Referring Physician Notified. Physician Assistant Note. Resident Review: Agree. Dr. Notified.",
+    "cc Oncology Clinic. The Cancer Center protocol. Hodgkin Lymphoma, MD Anderson protocol.",
 ]
 
 
