@@ -7,8 +7,9 @@ Measured:
 * wall time and rows per second of :func:`petf2i_core.data.prepare.prepare` on the raw
   upstream files (indiana_reports.csv, crrsum dev.json and test.json), written to a
   temporary folder that is deleted afterwards (the licences forbid copies);
-* wall time of :func:`petf2i_core.data.splits.split_reports` on 2,000 synthetic reports,
-  when the synthetic corpus generator is installed.
+* replacements on 4,000 synthetic PET/CT reports, whose only identifiers are
+  comparison dates, and the wall time of :func:`petf2i_core.data.splits.split_reports`
+  on 2,000 of them, when the synthetic corpus generator is installed.
 
 Usage: ``.venv/bin/python benchmarks/bench_data.py [--n 2000] [--out benchmarks/results/data.json]``
 """
@@ -79,6 +80,21 @@ def bench_prepare() -> dict:
     }
 
 
+def bench_synthetic_false_positives(cases: int = 2000) -> dict:
+    """Count replacements on the synthetic PET/CT corpus, which has no identifiers except comparison dates."""
+    try:
+        from petf2i_core.data.synth.corpus import generate_corpus
+    except ImportError as error:
+        return {"skipped": f"synthetic corpus generator not importable: {error}"}
+
+    reports = generate_corpus(cases, "both", seed=1)
+    found: Counter = Counter()
+    for report in reports:
+        for text in (report.findings, report.impression):
+            found.update(span.type for span in find_identifiers(text))
+    return {"reports": len(reports), "texts": 2 * len(reports), "replacements_by_type": dict(found)}
+
+
 def bench_split_synthetic(cases: int = 1000) -> dict:
     """Time split_reports() on the synthetic corpus (both languages, so 2 * cases reports)."""
     try:
@@ -112,6 +128,7 @@ def main() -> int:
         "deid_recall": bench_recall(args.n, [0, 1, 2]),
         "real_set_identifiers": bench_real_identifiers(),
         "prepare_raw_files": bench_prepare(),
+        "synthetic_false_positives": bench_synthetic_false_positives(),
         "split_synthetic": bench_split_synthetic(),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
