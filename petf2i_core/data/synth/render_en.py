@@ -7,7 +7,17 @@ import random
 from petf2i_core.data.synth.builder import PLAIN, Builder, Segment
 from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion
 from petf2i_core.data.synth.lexicon import load_lexicon
-from petf2i_core.data.synth.render_zh import FUO_DIAGNOSES, ROLE_ORDER, _ann_arbor, _covered, _distinct_sites, _group_distant, _is_node, _pick
+from petf2i_core.data.synth.render_zh import (
+    FUO_DIAGNOSES,
+    ROLE_ORDER,
+    _ann_arbor,
+    _covered,
+    _descriptor,
+    _distinct_sites,
+    _group_distant,
+    _is_node,
+    _pick,
+)
 from petf2i_core.data.synth.styles import Style, format_size, size_value
 from petf2i_core.data.synth.templates import compile_all
 
@@ -117,6 +127,8 @@ MORPHOLOGY_FORMS = {
     "finding.enlargement": ("enlargement",),
     "finding.post_treatment_change": ("post-treatment changes", "postoperative changes"),
 }
+# CT descriptors of a mass-like lesion: (malignant-looking, benign-looking).
+EN_DESCRIPTORS = (("ill-defined", "heterogeneous", "irregular"), ("well-defined", "homogeneous", "smoothly marginated"))
 CANCER_FORMS = {
     "lung": "lung cancer", "lymphoma_hodgkin": "Hodgkin lymphoma", "lymphoma_dlbcl": "diffuse large B-cell lymphoma", "breast": "breast cancer",
     "colorectal": "colorectal cancer", "esophageal": "esophageal cancer", "gastric": "gastric cancer", "hepatocellular": "hepatocellular carcinoma",
@@ -338,7 +350,11 @@ class EnRenderer:
             self.uptake(b, lesion, case.tracer)
             self.change(b, lesion)
             return
-        b.text(", there is " + ("an " if self._starts_vowel(lesion) else "a "))
+        descriptor = None if _is_node(lesion) else _descriptor(self.rng, lesion, EN_DESCRIPTORS)
+        if descriptor:
+            b.text(", there is " + ("an " if descriptor[0] in "aeiou" else "a ") + descriptor + " ")
+        else:
+            b.text(", there is " + ("an " if self._starts_vowel(lesion) else "a "))
         self._noun(b, lesion)
         if lesion.size_cm:
             b.text(" measuring ")

@@ -121,6 +121,8 @@ MORPHOLOGY_FORMS = {
     "finding.enlargement": ("体积增大",),
     "finding.post_treatment_change": ("术后改变", "治疗后改变"),
 }
+# CT descriptors of a mass-like lesion: (malignant-looking, benign-looking).
+ZH_DESCRIPTORS = (("边界欠清", "密度不均匀", "形态不规则", "边缘模糊"), ("边界清楚", "密度均匀", "边缘光整"))
 HIGH_UPTAKE = ("放射性摄取异常增高", "放射性摄取增高", "代谢异常增高")
 CHANGE_CONNECTOR = "、"
 
@@ -302,6 +304,9 @@ class ZhRenderer:
         elif morphology:
             self._lesion_noun(b, lesion)
             b.text("，")
+            descriptor = _descriptor(rng, lesion, ZH_DESCRIPTORS)
+            if descriptor:
+                b.text(descriptor + "，")
         else:
             b.text(rng.choice(("见", "可见")))
         margins = [extra for extra in morphology[1:] if extra in ("finding.spiculation", "finding.lobulation")]
@@ -645,6 +650,15 @@ class ZhRenderer:
             b.text("化疗后").anatomy("bone.marrow", "骨髓")
         b.finding(lesion.diagnosis, form)
         return b
+
+
+def _descriptor(rng: random.Random, lesion: Lesion, descriptors: tuple[tuple[str, ...], tuple[str, ...]]) -> str | None:
+    """Return a CT descriptor for a nodule, mass or focal lesion about half the time, else None."""
+    shape = lesion.morphology[0] if lesion.morphology else None
+    if shape not in ("finding.solid_nodule", "finding.nodule", "finding.mass", "finding.hypodense_lesion") or rng.random() < 0.5:
+        return None
+    benign_looking = lesion.role in ("benign", "incidental") or lesion.uptake == "none"
+    return rng.choice(descriptors[1] if benign_looking else descriptors[0])
 
 
 def _pick(rng: random.Random, compiled):
