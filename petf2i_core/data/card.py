@@ -1,8 +1,74 @@
-"""The dataset card (card.md) written next to prepared splits."""
+"""The summary (summary.json) and dataset card (card.md) written next to prepared splits."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import asdict
 from typing import Any
+
+from ..text.normalize import STEPS
+from .records import Report
+from .splits import SPLIT_NAMES
+
+
+def _length_stats(values: list[int]) -> dict[str, float]:
+    if not values:
+        return {"min": 0, "median": 0, "mean": 0, "max": 0}
+    ordered = sorted(values)
+    return {
+        "min": ordered[0],
+        "median": ordered[len(ordered) // 2],
+        "mean": round(sum(ordered) / len(ordered), 1),
+        "max": ordered[-1],
+    }
+
+
+def build_summary(config, sources, counts, by_reason, deid_counts, duplicates, splits) -> dict[str, Any]:
+    """Collect the figures of one prepare() run that summary.json and card.md report."""
+
+    reports = [report for name in SPLIT_NAMES for report in splits[name]]
+    return {
+        "sources": [asdict(source) for source in sources],
+        "counts": counts,
+        "rejected_by_reason": by_reason,
+        "languages": dict(Counter(report.language for report in reports).most_common()),
+        "split_languages": {name: dict(Counter(r.language for r in splits[name]).most_common()) for name in SPLIT_NAMES},
+        "lengths": {
+            "findings": _length_stats([len(report.findings) for report in reports]),
+            "impression": _length_stats([len(report.impression) for report in reports]),
+        },
+        "patients": len({report.patient_id for report in reports if report.patient_id}),
+        "split_from_report_column": sum(1 for report in reports if report.meta.get("split_from_report")),
+        "deidentification": {
+            "enabled": config.deidentify,
+            "dates": config.dates,
+            "counts": dict(sorted(deid_counts.items())),
+            "patient_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_patients else "kept",
+            "record_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_ids else "kept",
+        },
+        "duplicates": {
+            "exact": duplicates.exact_pairs,
+            "near_pairs": len(duplicates.near_pairs),
+            "groups": duplicates.groups,
+            "largest_group": duplicates.largest_group,
+            "near_rule": "character 5-gram Jaccard >= 0.9 on normalised findings (MinHash LSH, confirmed exactly)",
+            "boilerplate_impressions": duplicates.boilerplate_impressions,
+            "dropped_exact": config.drop_exact_duplicates,
+        },
+        "split": {"ratios": list(config.ratios), "seed": config.seed, "stratify": config.stratify},
+        "stored_text_changes": _stored_text_changes(config, reports),
+        "normalisation_steps": [{"name": name, "description": text} for name, text in STEPS],
+    }
+
+
+def _stored_text_changes(config: Any, reports: list[Report]) -> list[str]:
+    changes = ["leading and trailing whitespace removed from findings and impression"]
+    if config.deidentify:
+        changes.append(f"identifiers replaced by typed placeholders (dates: {config.dates})")
+    split_count = sum(1 for report in reports if report.meta.get("split_from_report"))
+    if split_count:
+        changes.append(f"{split_count} whole reports split into findings and impression at section headers")
+    return changes
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:

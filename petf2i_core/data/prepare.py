@@ -9,12 +9,8 @@ checks that rows in = rows accepted + rows rejected.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,29 +18,22 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .card import render_card
+from .card import build_summary, render_card
 from .columns import ColumnMap, resolve_columns
 from .dedup import find_duplicates, match_key
-from .deid import DeidConfig, deidentify
-from .io import RawRow, Table, read_table
+from .deid import DeidConfig
+from .io import Table, read_table
 from .records import Report, load_reports, write_jsonl
-from .sections import split_sections
+from .rows import RowConverter, RowRejected, detect_language, pseudonymize, reject_record
 from .splits import DEFAULT_RATIOS, SPLIT_NAMES, check_ratios, split_reports
 
 logger = logging.getLogger(__name__)
 
-# Extra input columns carried into ``meta`` without being asked for: descriptive
-# fields that do not identify a patient. Everything else needs ``keep_columns``.
-SAFE_META_COLUMNS = ("modality", "tracer", "source", "exam", "exam_type", "style", "label", "split", "hf_split", "meta")
-# Language column values that name a language instead of giving its ISO 639-1 code.
-LANGUAGE_ALIASES = {
-    "chinese": "zh", "中文": "zh", "汉语": "zh", "zh-cn": "zh", "zh_cn": "zh", "zh-hans": "zh", "cn": "zh",
-    "english": "en", "英文": "en", "英语": "en", "en-us": "en", "en_us": "en", "en-gb": "en",
-}
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-# Control characters other than tab and line ends mark binary bytes in a text field.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# detect_language and pseudonymize live in rows.py and are re-exported for callers.
+__all__ = [
+    "PrepareConfig", "PrepareResult", "RowCountError", "SourceInfo",
+    "detect_language", "load_prepared", "prepare", "pseudonymize",
+]
 
 
 class RowCountError(AssertionError):
@@ -156,176 +145,6 @@ class PrepareResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _Reject(Exception):
-    kind: str
-    message: str
-
-
-def detect_language(text: str) -> str:
-    """Return "zh" when CJK characters are at least 25 % of letters, "en" when there are letters, else "und"."""
-    cjk = len(_CJK.findall(text))
-    latin = len(_LATIN.findall(text))
-    if cjk + latin == 0:
-        return "und"
-    return "zh" if cjk / (cjk + latin) >= 0.25 else "en"
-
-
-def pseudonymize(value: str, key: str, prefix: str = "p") -> str:
-    """Return a stable pseudonym ``<prefix>-<16 hex>`` for an id (HMAC-SHA256 with ``key``)."""
-    digest = hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"{prefix}-{digest[:16]}"
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value != value:  # NaN from numeric columns
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _check_text(name: str, text: str, max_chars: int) -> None:
-    """Raise :class:`_Reject` for empty, unreadable or over-long text."""
-    if not text.strip():
-        raise _Reject(f"empty {name}", f"empty {name}")
-    if "\ufffd" in text:
-        raise _Reject(
-            "unreadable text",
-            f"unreadable text in {name}: {text.count(chr(0xFFFD))} U+FFFD replacement characters "
-            "(binary bytes, or the file was saved in another encoding)",
-        )
-    if _CONTROL.search(text):
-        raise _Reject("unreadable text", f"unreadable text in {name}: control characters (binary bytes)")
-    if len(text) > max_chars:
-        raise _Reject(
-            "over length limit",
-            f"{name} is {len(text):,} characters, over the limit of {max_chars:,} (raise --max-chars to accept it)",
-        )
-
-
-def _sections(row: RawRow, columns: ColumnMap) -> tuple[str, str, dict[str, Any]]:
-    """Return findings, impression and section meta of one row."""
-    if columns.report is None:
-        return _as_text(row.fields.get(columns.findings)), _as_text(row.fields.get(columns.impression)), {}
-
-    text = _as_text(row.fields.get(columns.report))
-    if not text.strip():
-        raise _Reject("empty report", "empty report text")
-    split = split_sections(text)
-    if not split.impression:
-        raise _Reject(
-            "no impression section",
-            "no impression section in the report text (headers such as IMPRESSION:, CONCLUSION:, "
-            "诊断意见：, 印象：, 结论： not found)",
-        )
-    meta: dict[str, Any] = {"split_from_report": True, "section_headers": split.headers}
-    if split.other:
-        meta["other_sections"] = split.other
-    if split.preamble:
-        meta["preamble"] = split.preamble
-    return split.findings, split.impression, meta
-
-
-class _RowConverter:
-    """Turns the rows of one table into reports, or raises :class:`_Reject` per row."""
-
-    def __init__(self, table: Table, columns: ColumnMap, config: PrepareConfig, deid_counts: Counter) -> None:
-        self.table = table
-        self.columns = columns
-        self.config = config
-        self.deid_counts = deid_counts
-        self.deid_config = DeidConfig(dates=config.dates, max_shift_days=config.max_shift_days, key=config.key)
-        self.stem = Path(table.source).stem
-        extra = set(SAFE_META_COLUMNS) | set(config.keep_columns)
-        if config.stratify and config.stratify != "language":
-            extra.add(config.stratify)
-        used = {columns.findings, columns.impression, columns.report, columns.id, columns.patient, columns.language}
-        self.meta_columns = [name for name in table.columns if name in extra and name not in used]
-
-    def convert(self, row: RawRow) -> Report:
-        """Return the de-identified report of one row."""
-        if row.error:
-            raise _Reject("unparsable row", f"unparsable row: {row.error}")
-        if not any(_as_text(value).strip() for value in row.fields.values()):
-            raise _Reject("blank row", "blank row (every field empty)")
-
-        findings, impression, meta = _sections(row, self.columns)
-        findings, impression = findings.strip(), impression.strip()
-        _check_text("findings", findings, self.config.max_chars)
-        _check_text("impression", impression, self.config.max_chars)
-
-        record_id = self._record_id(row)
-        raw_patient = _as_text(row.fields.get(self.columns.patient)).strip() if self.columns.patient else ""
-        patient_key = raw_patient or record_id
-        findings = self._deidentify(findings, patient_key)
-        impression = self._deidentify(impression, patient_key)
-        meta = {key: self._deidentify_value(value, patient_key) for key, value in meta.items()}
-        meta.update(self._extra_meta(row, patient_key))
-
-        patient_id = None
-        if raw_patient:
-            patient_id = pseudonymize(raw_patient, self.config.key) if self.config.pseudonymize_patients else raw_patient
-        language = _as_text(row.fields.get(self.columns.language)).strip() if self.columns.language else ""
-        language = unicodedata.normalize("NFKC", language).lower()
-        language = LANGUAGE_ALIASES.get(language, language) or detect_language(findings + impression)
-        return Report(id=record_id, findings=findings, impression=impression, language=language, patient_id=patient_id, meta=meta)
-
-    def _record_id(self, row: RawRow) -> str:
-        if self.columns.id:
-            value = _as_text(row.fields.get(self.columns.id)).strip()
-            if value and self.config.pseudonymize_ids:
-                return pseudonymize(value, self.config.key, prefix="r")
-            if value:
-                return value
-        return f"{self.stem}-{row.row - 1}"
-
-    def _deidentify(self, text: str, patient_key: str) -> str:
-        if not self.config.deidentify:
-            return text
-        result = deidentify(text, patient_key, self.deid_config)
-        self.deid_counts.update(result.counts)
-        return result.text
-
-    def _deidentify_value(self, value: Any, patient_key: str) -> Any:
-        if isinstance(value, str):
-            return self._deidentify(value, patient_key)
-        if isinstance(value, dict):
-            return {key: self._deidentify_value(item, patient_key) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self._deidentify_value(item, patient_key) for item in value]
-        return value
-
-    def _extra_meta(self, row: RawRow, patient_key: str) -> dict[str, Any]:
-        meta: dict[str, Any] = {}
-        for name in self.meta_columns:
-            if name not in row.fields:
-                continue
-            value = self._deidentify_value(row.fields[name], patient_key)
-            if name == "meta" and isinstance(value, dict):
-                meta.update(value)
-            else:
-                meta[name] = value
-        meta["source_file"] = Path(self.table.source).name
-        meta["source_row"] = row.row
-        if row.line is not None:
-            meta["source_line"] = row.line
-        return meta
-
-
-def _reject_record(row: RawRow, reject: _Reject, record_id: str | None = None) -> dict[str, Any]:
-    record: dict[str, Any] = {"source": row.source, "row": row.row}
-    if row.line is not None:
-        record["line"] = row.line
-    if record_id is not None:
-        record["id"] = record_id
-    record["reason"] = reject.message
-    record["reason_kind"] = reject.kind
-    return record
-
-
 def _read_inputs(inputs: list[str | Path], config: PrepareConfig) -> list[tuple[Table, ColumnMap]]:
     """Read and map every input before any row is processed, so a bad file stops the run early."""
     tables = []
@@ -366,13 +185,13 @@ def _convert_all(
     sources: list[SourceInfo] = []
     seen_ids: set[str] = set()
     for table, columns in tables:
-        converter = _RowConverter(table, columns, config, deid_counts)
+        converter = RowConverter(table, columns, config, deid_counts)
         info = SourceInfo(table.source, table.format, table.encoding, asdict(columns), len(table.rows))
         for row in tqdm(table.rows, desc=Path(table.source).name, unit="row", disable=len(table.rows) < 5000):
             try:
                 report = converter.convert(row)
-            except _Reject as reject:
-                rejects.append(_reject_record(row, reject))
+            except RowRejected as reject:
+                rejects.append(reject_record(row, reject))
                 info.rejected += 1
                 continue
             _unique_id(report, seen_ids)
@@ -431,7 +250,7 @@ def prepare(inputs: list[str | Path], out_dir: str | Path, config: PrepareConfig
     counts = {"rows_in": rows_in, "accepted": len(accepted), "rejected": len(rejects)}
     counts.update({name: len(splits[name]) for name in SPLIT_NAMES})
     by_reason = dict(Counter(reject["reason_kind"] for reject in rejects).most_common())
-    summary = _summary(config, sources, counts, by_reason, deid_counts, duplicates, splits)
+    summary = build_summary(config, sources, counts, by_reason, deid_counts, duplicates, splits)
     paths["summary"] = out_dir / "summary.json"
     paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     paths["card"] = out_dir / "card.md"
@@ -449,66 +268,6 @@ def _write_outputs(out_dir: Path, splits: dict[str, list[Report]], rejects: list
     paths["rejects"] = out_dir / "rejects.jsonl"
     write_jsonl(paths["rejects"], rejects)
     return paths
-
-
-def _length_stats(values: list[int]) -> dict[str, float]:
-    if not values:
-        return {"min": 0, "median": 0, "mean": 0, "max": 0}
-    ordered = sorted(values)
-    return {
-        "min": ordered[0],
-        "median": ordered[len(ordered) // 2],
-        "mean": round(sum(ordered) / len(ordered), 1),
-        "max": ordered[-1],
-    }
-
-
-def _summary(config, sources, counts, by_reason, deid_counts, duplicates, splits) -> dict[str, Any]:
-    from ..text.normalize import STEPS
-
-    reports = [report for name in SPLIT_NAMES for report in splits[name]]
-    return {
-        "sources": [asdict(source) for source in sources],
-        "counts": counts,
-        "rejected_by_reason": by_reason,
-        "languages": dict(Counter(report.language for report in reports).most_common()),
-        "split_languages": {name: dict(Counter(r.language for r in splits[name]).most_common()) for name in SPLIT_NAMES},
-        "lengths": {
-            "findings": _length_stats([len(report.findings) for report in reports]),
-            "impression": _length_stats([len(report.impression) for report in reports]),
-        },
-        "patients": len({report.patient_id for report in reports if report.patient_id}),
-        "split_from_report_column": sum(1 for report in reports if report.meta.get("split_from_report")),
-        "deidentification": {
-            "enabled": config.deidentify,
-            "dates": config.dates,
-            "counts": dict(sorted(deid_counts.items())),
-            "patient_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_patients else "kept",
-            "record_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_ids else "kept",
-        },
-        "duplicates": {
-            "exact": duplicates.exact_pairs,
-            "near_pairs": len(duplicates.near_pairs),
-            "groups": duplicates.groups,
-            "largest_group": duplicates.largest_group,
-            "near_rule": "character 5-gram Jaccard >= 0.9 on normalised findings (MinHash LSH, confirmed exactly)",
-            "boilerplate_impressions": duplicates.boilerplate_impressions,
-            "dropped_exact": config.drop_exact_duplicates,
-        },
-        "split": {"ratios": list(config.ratios), "seed": config.seed, "stratify": config.stratify},
-        "stored_text_changes": _stored_text_changes(config, reports),
-        "normalisation_steps": [{"name": name, "description": text} for name, text in STEPS],
-    }
-
-
-def _stored_text_changes(config: PrepareConfig, reports: list[Report]) -> list[str]:
-    changes = ["leading and trailing whitespace removed from findings and impression"]
-    if config.deidentify:
-        changes.append(f"identifiers replaced by typed placeholders (dates: {config.dates})")
-    split_count = sum(1 for report in reports if report.meta.get("split_from_report"))
-    if split_count:
-        changes.append(f"{split_count} whole reports split into findings and impression at section headers")
-    return changes
 
 
 def load_prepared(directory: str | Path) -> dict[str, list[Report]]:
