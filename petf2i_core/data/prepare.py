@@ -73,7 +73,7 @@ class PrepareConfig:
         pseudonymize_ids: replace record ids from an id column by a keyed pseudonym
             ``r-<16 hex>``; use it when the ids are accession or record numbers.
         keep_columns: extra input columns to carry into ``meta`` (text is de-identified).
-        min_boilerplate: least count for an impression to be listed as boilerplate.
+        min_boilerplate: minimum count for an impression to be listed as boilerplate.
     """
 
     findings_col: str | None = None
