@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 # The pseudonym key of data preparation is a secret, so it comes from the environment only.
-PSEUDONYM_KEY_VARIABLE = "PETF2I_PSEUDONYM_KEY"
+PSEUDONYM_KEY_VARIABLE = "PETF2I_DEID_KEY"
 
 
 def materialise_data(config: StudyConfig) -> dict[str, Path]:
