@@ -178,7 +178,7 @@ def _reset_conflicting_accelerator_state(mixed_precision: str) -> None:
     """Drop an earlier in-process Accelerator's settings (a notebook's TRL run, say) that would clash.
 
     accelerate keeps one process-wide state and raises when a later Accelerator
-    asks for another mixed precision. Only that state is reset; the process
+    requests another mixed precision. Only that state is reset; the process
     group set up by ``accelerate launch`` is kept.
     """
     from accelerate.state import AcceleratorState
@@ -218,11 +218,13 @@ def _tracker_config(config: TrainConfig) -> dict[str, Any]:
 def token_loss_sum(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Return the summed cross-entropy over supervised next-token positions of a batch (not averaged)."""
     inputs = {key: value for key, value in batch.items() if key != "labels"}
-    logits = model(**inputs, use_cache=False).logits
-    shift_logits = logits[:, :-1, :].float()
-    shift_labels = batch["labels"][:, 1:]
+    logits = model(**inputs, use_cache=False).logits.float()
+
+    # Shifting the labels left (and padding with -100) rather than slicing the logits
+    # avoids copying the batch x length x vocab logits tensor.
+    shift_labels = torch.nn.functional.pad(batch["labels"][:, 1:], (0, 1), value=IGNORE_INDEX)
     return torch.nn.functional.cross_entropy(
-        shift_logits.reshape(-1, shift_logits.shape[-1]),
+        logits.view(-1, logits.shape[-1]),
         shift_labels.reshape(-1),
         ignore_index=IGNORE_INDEX,
         reduction="sum",
