@@ -20,7 +20,7 @@ SYSTEM_KINDS = ("baseline", "zero-shot", "few-shot", "lora")
 
 @dataclass
 class DataConfig:
-    """Where the reports come from and how they are split.
+    """Data settings: the report source, its splits and its privacy.
 
     Attributes:
         source: ``"synthetic"`` for the embedded PET/CT corpus, or a path to a
@@ -85,7 +85,7 @@ class SystemConfig:
 
 @dataclass
 class EvaluationConfig:
-    """How systems are scored.
+    """Scoring settings of the study.
 
     Attributes:
         metrics: metric names, in table order.
