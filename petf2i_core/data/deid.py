@@ -2,7 +2,7 @@
 
 Identifiers are replaced by typed placeholders: [NAME], [MRN] (medical record,
 accession and other record numbers), [ID] (national ID card numbers), [PHONE],
-[DATE] and [HOSPITAL]. Dates can instead be shifted by a per-patient offset that
+[EMAIL], [DATE] and [HOSPITAL]. Dates can instead be shifted by a per-patient offset that
 is deterministic for a given key, so that intervals within one patient survive.
 Existing masks such as the ``XXXX`` of the IU chest X-ray set are left as they are.
 
@@ -22,8 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-NAME, MRN, ID, PHONE, DATE, HOSPITAL = "NAME", "MRN", "ID", "PHONE", "DATE", "HOSPITAL"
-PLACEHOLDER_TYPES = (NAME, MRN, ID, PHONE, DATE, HOSPITAL)
+NAME, MRN, ID, PHONE, EMAIL, DATE, HOSPITAL = "NAME", "MRN", "ID", "PHONE", "EMAIL", "DATE", "HOSPITAL"
+PLACEHOLDER_TYPES = (NAME, MRN, ID, PHONE, EMAIL, DATE, HOSPITAL)
 
 # Common Chinese surnames (about 200, plus compound surnames). Surnames that are also common
 # words right after 患者 or 医生 (应, 和, 向, 时, 全, 明, 成, 常, 单, 左) are left out.
@@ -45,16 +45,20 @@ _ZH_NAME_LABELS = (
     "姓名", "患者姓名", "病人姓名", "受检者", "患者", "病人", "报告医生", "报告医师", "审核医生", "审核医师",
     "诊断医生", "诊断医师", "记录医生", "记录者", "主治医师", "主任医师", "副主任医师", "住院医师", "申请医生",
     "申请医师", "送检医生", "临床医生", "技师", "操作者", "录入者", "审核者", "报告者", "签名", "医师", "医生",
-    "家属",
+    "家属", "联系人", "监护人",
 )
 _ZH_LABEL_ALT = "|".join(sorted(_ZH_NAME_LABELS, key=len, reverse=True))
 # Boundary after a name written without a colon after its label.
 _ZH_NAME_END = r"(?=$|[\s，,。；;：:（()）、/]|男|女|先生|女士|医生|医师|主任|教授|\d|性别|年龄|\[)"
 # Where the next field starts right after a name: 姓名：张三性别：男.
 _ZH_NEXT_FIELD = r"(?=住院|门诊|病历|病案|检查|科室|床|年龄|性别|民族|职业|婚|ID|电话)"
-# Without a colon (患者王芳，女，56岁) the name must be followed by sex, age, a title or a
-# bracket, because 患者 is also followed by symptoms (患者高热3天, 患者黄疸，).
-_ZH_UNLABELLED_NAME_END = r"(?=[，,]?\s*(?:男|女|性别|年龄|\d{1,3}岁)|\s*(?:先生|女士)|\s*[（(])"
+# Without a colon (患者王芳，女，56岁) the name must be followed by sex, age, a title, a
+# bracket or another identifier field (患者王芳，身份证号…), because 患者 is also
+# followed by symptoms (患者高热3天, 患者黄疸，).
+_ZH_UNLABELLED_NAME_END = (
+    r"(?=[，,]?\s*(?:男|女|性别|年龄|\d{1,3}岁|身份证|证件号|住院号|门诊号|病历号|病案号|检查号|"
+    r"电话|手机|联系方式|出生|ID)|\s*(?:先生|女士)|\s*[（(])"
+)
 ZH_NAME_RE = re.compile(
     rf"(?P<label>(?:{_ZH_LABEL_ALT}))\s*(?P<value>{_SURNAME}{_CJK}{{1,2}}?){_ZH_UNLABELLED_NAME_END}"
 )
@@ -85,6 +89,14 @@ EN_TITLED_NAME_RE = re.compile(
 )
 # Field labels need a colon (Patient: Jane Doe), because "Patient History" and
 # "Physician Assistant" are headings. "... by" labels take a name with or without one.
+# "Patient Jane Doe, MRN 123" and "Patient John Smith (DOB ...)": without a colon, the name
+# must be followed by another identifier field, an age or a sex, because "Patient History"
+# and "Patient Position" are headings.
+EN_PATIENT_NAME_RE = re.compile(
+    rf"\b(?:Patient|Pt)\.?\s+(?P<value>{_EN_FULL_NAME})"
+    r"(?=,?\s*(?:\(\s*(?:DOB|MRN|ID|\d|[MF]\b|male|female|age)|MRN\b|DOB\b|D\.O\.B\b|ID\b|Acc|born\b|aged?\b|\d{1,3}[- ]?(?:y\b|yo\b|years?\b|-year)|"
+    r"male\b|female\b|[MF]\b))"
+)
 EN_LABELLED_NAME_RE = re.compile(
     r"(?:\b(?:Patient\s+Name|Patient|Name|Physician|Radiologist|Attending|Referring\s+Physician|"
     r"Ordering\s+Physician|Technologist|Resident|cc)\s*[:#]|"
@@ -116,7 +128,9 @@ _MRN_LABELS_EN = (
 )
 MRN_RE = re.compile(
     r"(?P<label>(?:" + "|".join(re.escape(label) for label in _MRN_LABELS_ZH) + "|"
-    + "|".join(rf"\b{label}" for label in _MRN_LABELS_EN) + r"))"
+    + "|".join(rf"\b{label}" for label in _MRN_LABELS_EN)
+    # A bare "ID" counts as a label only with a separator after it (ID：1234567).
+    + r"|(?<![A-Za-z])ID(?=\s*[:：#])))"
     r"\s*(?:[:：#=]|is)?\s*(?P<value>[A-Za-z]{0,4}[-_]?\d[\dA-Za-z_-]{2,24})",
     re.IGNORECASE,
 )
@@ -140,6 +154,8 @@ PHONE_PATTERNS = (
     # Labelled numbers of any shape: 电话：88886666, Tel: 5550123.
     re.compile(r"(?:电话|手机|联系电话|联系方式|座机|传真|\b(?:Tel|Phone|Telephone|Mobile|Cell|Fax)\b)\.?\s*[:：#]?\s*(?P<value>\+?(?:\(\d{2,4}\)\s?)?\d[\d-]{5,16}\d(?:\s\d{4})?)(?!\d)", re.IGNORECASE),
 )
+
+EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])(?P<value>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 
 _MONTHS = {
     name: number
@@ -196,7 +212,7 @@ _EN_HOSPITAL_LEAD = re.compile(
 )
 
 # Tokens that look like identifiers but are existing masks or placeholders: keep them.
-_PROTECTED_RE = re.compile(r"\[(?:NAME|MRN|ID|PHONE|DATE|HOSPITAL)\]|X{2,}")
+_PROTECTED_RE = re.compile(r"\[(?:NAME|MRN|ID|PHONE|EMAIL|DATE|HOSPITAL)\]|X{2,}")
 
 
 @dataclass(frozen=True)
@@ -271,7 +287,7 @@ def _find_zh_names(text: str) -> list[Span]:
 
 def _find_en_names(text: str) -> list[Span]:
     spans = []
-    for pattern in (EN_TITLED_NAME_RE, EN_LABELLED_NAME_RE, EN_SIGNATURE_RE):
+    for pattern in (EN_TITLED_NAME_RE, EN_PATIENT_NAME_RE, EN_LABELLED_NAME_RE, EN_SIGNATURE_RE):
         for span in _finditer_values(pattern, text, NAME):
             trimmed = _strip_stopwords(span, text)
             if trimmed is not None:
@@ -340,12 +356,14 @@ FINDERS: dict[str, Callable[[str], list[Span]]] = {
     MRN: lambda text: _finditer_values(MRN_RE, text, MRN),
     ID: _find_ids,
     PHONE: _find_phones,
+    EMAIL: lambda text: _finditer_values(EMAIL_RE, text, EMAIL),
     DATE: _find_dates,
     HOSPITAL: _find_hospitals,
     NAME: lambda text: _find_zh_names(text) + _find_en_names(text),
 }
-# When spans overlap, the type listed first wins (an ID card number is not a phone number).
-TYPE_PRIORITY = (ID, MRN, PHONE, DATE, HOSPITAL, NAME)
+# When spans overlap, the type listed first wins (an ID card number is not a phone number,
+# and 13812345678@qq.com is an e-mail address, not a phone number).
+TYPE_PRIORITY = (EMAIL, ID, MRN, PHONE, DATE, HOSPITAL, NAME)
 
 
 def _unclaimed_parts(span: Span, text: str, covered: list[bool]) -> list[Span]:

@@ -28,6 +28,14 @@ CASES = [
     ("患者曾于北京协和医院行PET/CT。", "患者曾于[HOSPITAL]行PET/CT。", "HOSPITAL"),
     ("转至复旦大学附属中山医院", "转至[HOSPITAL]", "HOSPITAL"),
     ("Outside study from Massachusetts General Hospital.", "Outside study from [HOSPITAL].", "HOSPITAL"),
+    ("患者王秀英，身份证号110101199003074514。", "患者[NAME]，身份证号[ID]。", "NAME"),
+    ("联系人：李娜 手机：13987654321", "联系人：[NAME] 手机：[PHONE]", "NAME"),
+    ("Patient John Smith, MRN 12345678.", "Patient [NAME], MRN [MRN].", "NAME"),
+    ("Patient Jane Doe (DOB 03/07/1980)", "Patient [NAME] (DOB [DATE])", "NAME"),
+    ("ID：1234567", "ID：[MRN]", "MRN"),
+    ("邮箱：zhangwei@163.com", "邮箱：[EMAIL]", "EMAIL"),
+    ("Reply to john.smith@example.org.", "Reply to [EMAIL].", "EMAIL"),
+    ("QQ邮箱13812345678@qq.com", "QQ邮箱[EMAIL]", "EMAIL"),
 ]
 
 
@@ -53,6 +61,8 @@ CLINICAL = [
     "Patient History: Lung cancer. Patient Position: Supine. Read by Attending Radiologist.",
     "Referring Physician Notified. Physician Assistant Note. Resident Review: Agree. Dr. Notified.",
     "cc Oncology Clinic. The Cancer Center protocol. Hodgkin Lymphoma, MD Anderson protocol.",
+    "Patient Information (see chart). Patient History, male. ID: IDH1 mutant. PSMA ID: 5.",
+    "患者黄疸，伴发热。患者高热3天，男性。",
 ]
 
 
