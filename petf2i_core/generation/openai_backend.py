@@ -58,6 +58,15 @@ def _retry_after_seconds(error: Exception) -> float | None:
         return None  # an HTTP date; fall back to exponential backoff
 
 
+class RequestFailedError(Exception):
+    """A request that failed for good, with the last error and the number of attempts made."""
+
+    def __init__(self, error: Exception, attempts: int) -> None:
+        super().__init__(f"{type(error).__name__} after {attempts} attempt(s)")
+        self.error = error
+        self.attempts = attempts
+
+
 @register_backend("openai")
 class OpenAIBackend(Backend):
     """Chat completions from an OpenAI-compatible server, with bounded concurrency and retries.
@@ -142,10 +151,14 @@ class OpenAIBackend(Backend):
         started = time.perf_counter()
         try:
             response = self._call_with_retries(request)
-        except (self._openai.APIError, self._openai.APITimeoutError) as error:
-            logger.error("request %s to %s failed after %d retries: %s", request.id, self.model_id, self.max_retries, type(error).__name__)
+        except RequestFailedError as failure:
+            error = failure.error
+            status = getattr(error, "status_code", None)
+            # The provider's message is not logged, because some gateways echo the API key in it.
+            logger.error("request %s to %s failed after %d attempt(s): %s%s", request.id, self.model_id,
+                         failure.attempts, type(error).__name__, f" (HTTP {status})" if status else "")
             return finish_output(request.id, "", FINISH_ERROR, latency_s=time.perf_counter() - started,
-                                 error=f"{type(error).__name__}: {getattr(error, 'status_code', '')}".rstrip(": "))
+                                 error=f"{type(error).__name__}: {status or ''}".rstrip(": "))
         latency = time.perf_counter() - started
 
         choice = response.choices[0] if response.choices else None
@@ -162,6 +175,7 @@ class OpenAIBackend(Backend):
         )
 
     def _call_with_retries(self, request: GenerationRequest) -> Any:
+        """Send one request and retry transient errors. Raise RequestFailedError when it fails for good."""
         body = self._body(request)
         for attempt in range(self.max_retries + 1):
             try:
@@ -169,19 +183,19 @@ class OpenAIBackend(Backend):
             except (self._openai.RateLimitError, self._openai.InternalServerError,
                     self._openai.APITimeoutError, self._openai.APIConnectionError) as error:
                 if attempt == self.max_retries:
-                    raise
+                    raise RequestFailedError(error, attempt + 1) from error
                 delay = self._backoff(attempt, error)
                 logger.warning("request %s: %s (attempt %d of %d); retrying in %.2f s", request.id,
                                type(error).__name__, attempt + 1, self.max_retries + 1, delay)
                 time.sleep(delay)
             except self._openai.APIStatusError as error:
-                if error.status_code < 500:
-                    raise
-                if attempt == self.max_retries:
-                    raise
+                if error.status_code < 500 or attempt == self.max_retries:
+                    raise RequestFailedError(error, attempt + 1) from error
                 delay = self._backoff(attempt, error)
                 logger.warning("request %s: HTTP %d (attempt %d); retrying in %.2f s", request.id, error.status_code, attempt + 1, delay)
                 time.sleep(delay)
+            except self._openai.APIError as error:  # an invalid response body, for example
+                raise RequestFailedError(error, attempt + 1) from error
         raise AssertionError("unreachable: the loop returns or raises")
 
     def _backoff(self, attempt: int, error: Exception) -> float:

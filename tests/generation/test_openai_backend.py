@@ -199,6 +199,16 @@ def test_client_error_not_retried(server, api_key):
     assert server.attempts["a CASE=bad"] == 1
 
 
+def test_failure_log_counts_real_attempts(server, api_key, caplog):
+    caplog.set_level(logging.ERROR, logger="petf2i_core.generation.openai_backend")
+    outputs = _backend(server, max_retries=2).generate([_request("a", "bad"), _request("b", "always500")])
+
+    assert outputs[0].error == "BadRequestError: 400"
+    messages = [record.getMessage() for record in caplog.records]
+    assert "request a to test-model failed after 1 attempt(s): BadRequestError (HTTP 400)" in messages
+    assert "request b to test-model failed after 3 attempt(s): InternalServerError (HTTP 503)" in messages
+
+
 def test_truncated_output_finish_length(server, api_key):
     output = _backend(server).generate([_request("a", "length")])[0]
 
