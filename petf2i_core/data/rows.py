@@ -142,7 +142,10 @@ class RowConverter:
         patient_key = raw_patient or record_id
         findings = self._deidentify(findings, patient_key)
         impression = self._deidentify(impression, patient_key)
+        other_sections = meta.pop("other_sections", None)
         meta = {key: self._deidentify_value(value, patient_key) for key, value in meta.items()}
+        if other_sections:
+            meta["other_sections"] = self._deidentify_sections(other_sections, patient_key)
         meta.update(self._extra_meta(row, patient_key))
 
         patient_id = None
@@ -168,6 +171,22 @@ class RowConverter:
         result = deidentify(text, patient_key, self.deid_config)
         self.deid_counts.update(result.counts)
         return result.text
+
+    def _deidentify_sections(self, sections: dict[str, str], patient_key: str) -> dict[str, str]:
+        """De-identify each section body together with its header.
+
+        The header is the label that marks the value as an identifier: the body of
+        "报告医生：张伟" is a bare "张伟", which no rule masks on its own.
+        """
+        result = {}
+        for header, body in sections.items():
+            prefix = f"{header}: " if header.isascii() else f"{header}："
+            masked = self._deidentify(prefix + body, patient_key)
+            if masked.startswith(prefix):
+                result[header] = masked[len(prefix):]
+            else:
+                result[header] = self._deidentify(body, patient_key)
+        return result
 
     def _deidentify_value(self, value: Any, patient_key: str) -> Any:
         if isinstance(value, str):

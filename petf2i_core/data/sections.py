@@ -3,7 +3,8 @@
 Headers are recognised in English (FINDINGS, IMPRESSION, CONCLUSION, ...) and
 Chinese (检查所见, 影像所见, 诊断意见, 印象, 意见, 结论, ...), with ASCII or
 full-width colons, optional spaces inside and around the header, and optional
-brackets (【检查所见】, [FINDINGS]). A header counts only at the start of the text,
+brackets (【检查所见】, [FINDINGS]). A header in square or lenticular brackets needs
+no colon, so "【检查所见】右肺结节。" splits too. A header counts only at the start of the text,
 of a line, or after a sentence end, so "临床诊断" or "no impression of" inside a
 sentence is not a header. The returned section texts are slices of the input,
 stripped at both ends and otherwise unchanged.
@@ -30,6 +31,9 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
     OTHER: (
         "examination", "exam", "technique", "comparison", "indication", "history", "clinical history",
         "检查方法", "检查项目", "检查技术", "临床诊断", "临床资料", "病史", "检查部位",
+        # Signature and date fields that close a report, so that they stay out of the impression.
+        "报告医生", "报告医师", "审核医生", "审核医师", "诊断医生", "诊断医师", "报告日期", "审核日期",
+        "reported by", "dictated by", "signed by", "electronically signed by",
     ),
 }
 
@@ -46,11 +50,13 @@ _ALTERNATIVES = "|".join(
     _header_pattern(word) for word in sorted(_WORD_KIND, key=len, reverse=True)
 )
 # A header: at a boundary, an optional opening bracket, the word, an optional closing
-# bracket, then a colon (ASCII or full-width) or the end of its line.
+# bracket, then a colon (ASCII or full-width) or the end of its line. A word inside
+# square or lenticular brackets ([FINDINGS], 【诊断意见】) needs neither.
 HEADER_RE = re.compile(
     r"(?:^|(?<=[\n\r。.;；!！?？]))[ \t\u3000]*"
-    r"[\[【(（]?[ \t\u3000]*(?P<word>" + _ALTERNATIVES + r")[ \t\u3000]*[\]】)）]?"
-    r"[ \t\u3000]*(?:[:：]|(?=[ \t\u3000]*(?:\r?\n|$)))",
+    r"(?:(?P<bracket>[\[【])|[(（])?[ \t\u3000]*(?P<word>" + _ALTERNATIVES + r")[ \t\u3000]*"
+    r"(?(bracket)[\]】][ \t\u3000]*[:：]?"
+    r"|[)）]?[ \t\u3000]*(?:[:：]|(?=[ \t\u3000]*(?:\r?\n|$))))",
     re.IGNORECASE,
 )
 

@@ -180,6 +180,27 @@ def test_merged_report_column_split(broken, tmp_path):
     assert "no impression section" in result.rejects[0]["reason"]
 
 
+def test_signature_section_masked_and_kept_out(tmp_path):
+    path = tmp_path / "merged.csv"
+    path.write_text(
+        "id,report\n"
+        "s1,【检查所见】肝脏未见异常。【诊断意见】未见异常。 报告医生：张伟\n"
+        "s2,FINDINGS: Clear lungs. IMPRESSION: Normal. Electronically signed by: Jane Doe\n",
+        encoding="utf-8",
+    )
+    result = prepare([path], tmp_path / "out")
+    reports = {r.id: r for items in result.splits.values() for r in items}
+
+    assert reports["s1"].findings == "肝脏未见异常。"
+    assert reports["s1"].impression == "未见异常。"
+    assert reports["s1"].meta["other_sections"] == {"报告医生": "[NAME]"}
+    assert reports["s2"].impression == "Normal."
+    assert reports["s2"].meta["other_sections"] == {"Electronically signed by": "[NAME]"}
+    written = "".join(path.read_text(encoding="utf-8") for path in (tmp_path / "out").glob("*.jsonl"))
+    assert "张伟" not in written
+    assert "Jane Doe" not in written
+
+
 def test_misnamed_column_stops_with_fix(tmp_path):
     path = tmp_path / "misnamed.csv"
     path.write_text("finding_text,impression\n右肺结节,考虑炎性\n", encoding="utf-8")

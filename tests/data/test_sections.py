@@ -17,6 +17,9 @@ CASES = [
     ("Findings:\nLungs clear.\n\nImpression:\nNo acute disease.", "Lungs clear.", "No acute disease."),
     ("FINDINGS : Clear lungs.\nCONCLUSION : Normal.", "Clear lungs.", "Normal."),
     ("Lungs are clear.\nIMPRESSION\nNormal chest.", "Lungs are clear.", "Normal chest."),
+    ("【检查所见】右肺结节。【诊断意见】考虑肺癌。", "右肺结节。", "考虑肺癌。"),
+    ("[FINDINGS] Nodule. [IMPRESSION] Cancer.", "Nodule.", "Cancer."),
+    ("检查所见：肝脏未见异常。诊断意见：未见异常。 报告医生：张伟", "肝脏未见异常。", "未见异常。"),
 ]
 
 
