@@ -86,12 +86,25 @@ def _check_text(name: str, text: str, max_chars: int) -> None:
         )
 
 
+def _text_field(row: RawRow, column: str | int | None, name: str) -> str:
+    """Return the text of one report field, or raise :class:`RowRejected` for a nested JSON value."""
+    value = row.fields.get(column)
+    if isinstance(value, (dict, list)):
+        kind = "object" if isinstance(value, dict) else "list"
+        raise RowRejected(
+            "not text",
+            f"{name} column {column!r} contains a JSON {kind}, not text; point --{name}-col at the text field",
+        )
+    return _as_text(value)
+
+
 def _sections(row: RawRow, columns: ColumnMap) -> tuple[str, str, dict[str, Any]]:
     """Return findings, impression and section meta of one row."""
     if columns.report is None:
-        return _as_text(row.fields.get(columns.findings)), _as_text(row.fields.get(columns.impression)), {}
+        findings = _text_field(row, columns.findings, "findings")
+        return findings, _text_field(row, columns.impression, "impression"), {}
 
-    text = _as_text(row.fields.get(columns.report))
+    text = _text_field(row, columns.report, "report")
     if not text.strip():
         raise RowRejected("empty report", "empty report text")
     split = split_sections(text)

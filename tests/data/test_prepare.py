@@ -201,6 +201,23 @@ def test_signature_section_masked_and_kept_out(tmp_path):
     assert "Jane Doe" not in written
 
 
+def test_nested_json_field_rejected(tmp_path):
+    path = tmp_path / "nested.jsonl"
+    path.write_text(
+        '{"id": "n1", "findings": {"text": "右肺结节"}, "impression": "考虑炎性"}\n'
+        '{"id": "n2", "findings": "右肺结节", "impression": ["考虑炎性"]}\n'
+        '{"id": "n3", "findings": "肝脏未见异常", "impression": "正常"}\n',
+        encoding="utf-8",
+    )
+    result = prepare([path], tmp_path / "out")
+
+    assert result.counts["accepted"] == 1
+    assert result.rejected_by_reason == {"not text": 2}
+    assert [reject["row"] for reject in result.rejects] == [1, 2]
+    assert "findings column 'findings' contains a JSON object" in result.rejects[0]["reason"]
+    assert "--impression-col" in result.rejects[1]["reason"]
+
+
 def test_misnamed_column_stops_with_fix(tmp_path):
     path = tmp_path / "misnamed.csv"
     path.write_text("finding_text,impression\n右肺结节,考虑炎性\n", encoding="utf-8")
