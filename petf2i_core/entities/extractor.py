@@ -181,7 +181,12 @@ def _nearest_site(anatomy: list[Entity], start: int, scope: ScopeMap) -> Entity 
 
 
 def _attach_values(text: str, entities: list[Entity], scope: ScopeMap) -> list[Entity]:
-    """Attach each clause's first SUVmax and size to the finding entities it belongs to."""
+    """Attach each clause's first SUVmax and size to the finding entities it belongs to.
+
+    A clause without findings lends its values to the nearest earlier clause with
+    findings in the same sentence. An entity keeps the first value it gets, so in
+    "nodule, SUVmax 3.7, smaller (previously SUVmax 8.7)" the nodule's SUVmax is 3.7.
+    """
     clause_values: dict[int, dict[str, object]] = {}
     for value, start, _ in parse_suvmax(text):
         clause_values.setdefault(scope.clause_of(start), {}).setdefault("suvmax", value)
@@ -196,7 +201,7 @@ def _attach_values(text: str, entities: list[Entity], scope: ScopeMap) -> list[E
             findings_by_clause.setdefault(scope.clause_of(entity.start), []).append(position)
 
     updated = list(entities)
-    for clause, values in clause_values.items():
+    for clause, values in sorted(clause_values.items()):
         target = clause
         sentence = scope.sentence_of(scope.clause_span(clause)[0])
         while target >= 0 and target not in findings_by_clause:
@@ -209,8 +214,8 @@ def _attach_values(text: str, entities: list[Entity], scope: ScopeMap) -> list[E
             entity = updated[position]
             updated[position] = replace(
                 entity,
-                suvmax=values.get("suvmax", entity.suvmax),
-                size_cm=values.get("size_cm", entity.size_cm),
+                suvmax=entity.suvmax if entity.suvmax is not None else values.get("suvmax"),
+                size_cm=entity.size_cm if entity.size_cm is not None else values.get("size_cm"),
             )
     return updated
 

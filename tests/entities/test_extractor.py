@@ -159,6 +159,20 @@ def test_size_in_mm_and_cm():
     assert only("A 12 x 8 mm nodule in the right upper lobe.", "finding.nodule", "en").size_cm == (1.2, 0.8)
 
 
+def test_prior_suvmax_does_not_replace_current():
+    text = "A nodule in the left thyroid lobe shows increased uptake, SUVmax 3.7, smaller (previously SUVmax 8.7)."
+    assert only(text, "finding.nodule", "en").suvmax == 3.7
+    assert only(text, "finding.increased_uptake", "en").suvmax == 3.7
+
+
+def test_own_clause_size_wins_over_later():
+    # The size clause comes first, the SUVmax clause second, and the later clause's size must not replace it.
+    entities = extract_entities("Nodule, 2.1 x 1.0 cm, SUVmax 4.0, previously 3.0 x 2.0 cm.", "en")
+    nodule = [entity for entity in entities if entity.concept == "finding.nodule"][0]
+    assert nodule.size_cm == (2.1, 1.0)
+    assert nodule.suvmax == 4.0
+
+
 def test_values_attach_to_findings_not_diagnoses():
     entities = extract_entities("右肺上叶肿块，SUVmax 7.4，考虑肺癌", "zh")
     by_concept = {entity.concept: entity for entity in entities}

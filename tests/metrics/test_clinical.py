@@ -173,3 +173,12 @@ def test_fcr_checks_values_against_every_mention():
     findings = "右肺上叶结节，SUVmax 3.0。右肺上叶另见结节，SUVmax 8.0。"
     value, _ = score(FactualConsistencyRate("zh"), ["右肺上叶结节，SUVmax 8.0"], ["x"], [findings])
     assert value == 1.0
+
+
+def test_fcr_prior_suvmax_is_not_the_reference_value():
+    findings = "A nodule in the left thyroid lobe shows increased uptake, SUVmax 3.7, smaller (previously SUVmax 8.7)."
+    metric = FactualConsistencyRate("en")
+    current, _ = score(metric, ["Left thyroid nodule, SUVmax 3.7."], ["x"], [findings])
+    prior, _ = score(metric, ["Left thyroid nodule, SUVmax 8.7."], ["x"], [findings])
+    assert current == 1.0
+    assert prior == 0.0
