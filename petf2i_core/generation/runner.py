@@ -8,6 +8,7 @@ before starting the next, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -129,6 +130,10 @@ def generate_predictions(
     when ``private`` data would reach a remote model without ``allow_remote``.
     """
     entry = resolve_entry(entry_or_name, registry)
+    if backend and backend != entry.backend and not entry.is_baseline:
+        # The backend that runs decides whether reports leave the machine and how the
+        # cache names the model, so a local entry sent to --backend openai counts as remote.
+        entry = dataclasses.replace(entry, backend=backend)
     check_remote_allowed(entry, private, allow_remote)
     template_name = NO_TEMPLATE if entry.is_baseline else (template or entry.template)
     template_hash = NO_TEMPLATE if template_name == NO_TEMPLATE else get_template(template_name).hash

@@ -157,6 +157,16 @@ def test_private_data_rejects_remote(tmp_path: Path):
     assert not (tmp_path / CACHE_FILE).exists()
 
 
+def test_private_data_rejects_backend_override(tiny_dir: Path, tmp_path: Path):
+    # A local model entry sent to an OpenAI-compatible server leaves the machine too.
+    entry = ModelEntry(name="local", family="open", backend="hf", hub_id=str(tiny_dir))
+
+    with pytest.raises(PrivateDataError, match="private"):
+        generate_predictions(entry, REPORTS[:1], cache_dir=tmp_path, private=True, backend="openai",
+                             base_url="http://127.0.0.1:9")
+    assert not (tmp_path / CACHE_FILE).exists()
+
+
 def test_private_data_allowed_locally(tmp_path: Path):
     rows = generate_predictions("extractive", REPORTS[:2], cache_dir=tmp_path, private=True)
 
