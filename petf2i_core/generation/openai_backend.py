@@ -35,11 +35,12 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
 # At DEBUG these libraries log request bodies, which contain report text; keep them at INFO or above.
-_HTTP_LOGGERS = ("openai", "httpx", "httpcore")
+# openai 3.x sends through httpx2 and httpcore2, earlier versions through httpx and httpcore.
+_HTTP_LOGGERS = ("openai", "httpx", "httpcore", "httpx2", "httpcore2")
 
 
 def quiet_http_loggers() -> None:
-    """Raise the openai, httpx and httpcore loggers to INFO so that DEBUG logging never records prompts."""
+    """Raise the loggers of _HTTP_LOGGERS to INFO so that DEBUG logging never records prompts."""
     for name in _HTTP_LOGGERS:
         http_logger = logging.getLogger(name)
         if http_logger.getEffectiveLevel() < logging.INFO:

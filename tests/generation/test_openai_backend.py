@@ -251,6 +251,20 @@ def _search(root: Path, secret: str) -> list[str]:
     return [str(path) for path in root.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
 
 
+def test_http_client_loggers_quieted(server, api_key, monkeypatch):
+    import openai
+
+    # The HTTP client package the installed openai sends through: httpx2 from openai 3, httpx before.
+    client_package = "httpx2" if hasattr(openai._base_client, "httpx2") else "httpx"
+    for name in ("openai", client_package, client_package.replace("httpx", "httpcore")):
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
+    monkeypatch.setattr(logging.getLogger(), "level", logging.DEBUG)
+    _backend(server)
+
+    for name in ("openai", client_package, client_package.replace("httpx", "httpcore")):
+        assert logging.getLogger(name).getEffectiveLevel() >= logging.INFO, name
+
+
 def test_api_key_never_logged_or_stored(server, api_key, tmp_path, caplog, capsys):
     log_file = tmp_path / "debug.log"
     handler = logging.FileHandler(log_file, encoding="utf-8")
