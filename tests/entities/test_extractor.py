@@ -26,6 +26,17 @@ def test_m7_negated_uptake_in_liver():
     assert asserted.site == "liver"
 
 
+@pytest.mark.parametrize("text", ["肝脏代谢未见增高", "肝脏代谢未见明显增高", "肝脏放射性摄取未见异常增高", "肝脏FDG摄取未见增高"])
+def test_uptake_negated_inside_phrase(text):
+    uptake = only(text, "finding.increased_uptake", "zh")
+    assert uptake.polarity == "negative"
+    assert uptake.site == "liver"
+
+
+def test_uptake_with_qualifier_inside_phrase():
+    assert only("右肺结节摄取较前增高", "finding.increased_uptake", "zh").polarity == "positive"
+
+
 def test_m7_negated_nodule_both_sides():
     assert keys("双肺无结节") == {
         ("anatomy", "lung", "bilateral", "positive"),

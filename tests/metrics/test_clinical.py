@@ -117,6 +117,11 @@ def test_fcr_m7_pairs():
     assert stats[1].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
 
 
+def test_fcr_negation_inside_uptake_phrase():
+    stats = FactualConsistencyRate("zh").statistics(["肝脏代谢增高"], ["x"], ["肝脏代谢未见明显增高"])
+    assert stats.tolist() == [[0.0, 1.0, 1.0, 0.0, 0.0, 0.0]]
+
+
 def test_fcr_negative_assertion_unmentioned_is_consistent():
     value, _ = score(FactualConsistencyRate("zh"), ["未见骨转移"], ["x"], ["右肺上叶结节"])
     assert value == 1.0
