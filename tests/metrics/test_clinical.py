@@ -122,6 +122,13 @@ def test_fcr_negation_inside_uptake_phrase():
     assert stats.tolist() == [[0.0, 1.0, 1.0, 0.0, 0.0, 0.0]]
 
 
+def test_fcr_english_abnormal_fdg_uptake_negated():
+    stats = FactualConsistencyRate("en").statistics(
+        ["Increased FDG uptake in the liver."], ["x"], ["No abnormal FDG uptake in the liver."]
+    )
+    assert stats.tolist() == [[0.0, 1.0, 1.0, 0.0, 0.0, 0.0]]
+
+
 def test_fcr_negative_assertion_unmentioned_is_consistent():
     value, _ = score(FactualConsistencyRate("zh"), ["未见骨转移"], ["x"], ["右肺上叶结节"])
     assert value == 1.0
