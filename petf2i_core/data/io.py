@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,6 +31,13 @@ AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
 # reading the whole file as GB18030 mojibake. This is the least share of valid
 # multi-byte characters among all non-ASCII characters that marks such a file.
 DAMAGED_UTF8_MIN_VALID_SHARE = 0.9
+
+# A Windows-1252 or Latin-1 file often decodes as GB18030 without error, because a
+# high byte and the ASCII letter after it form one GB18030 character: "patient’s"
+# becomes "patient抯". Chinese text has runs of ideographs, and this mojibake has only
+# single ideographs inside Latin words.
+_IDEOGRAPH_RUN = re.compile(r"[\u4e00-\u9fff]{2}")
+_IDEOGRAPH_IN_LATIN_WORD = re.compile(r"[A-Za-z][\u4e00-\u9fff]|[\u4e00-\u9fff][A-Za-z]")
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt"}
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
@@ -104,9 +112,17 @@ def decode_bytes(data: bytes, path: Path, encoding: str | None = None) -> tuple[
         if candidate == "gb18030" and _is_damaged_utf8(data):
             break
         try:
-            return data.decode(candidate), candidate
+            text = data.decode(candidate)
         except UnicodeDecodeError:
             continue
+        if candidate == "gb18030" and _is_single_byte_mojibake(text):
+            sample = _IDEOGRAPH_IN_LATIN_WORD.search(text)
+            raise TableReadError(
+                f"{path} decodes as GB18030 only into single Chinese characters inside Latin words "
+                f"(such as {text[max(0, sample.start() - 8):sample.end() + 2]!r}), which marks a Windows-1252 "
+                "or Latin-1 file; pass --encoding cp1252 (or the file's real encoding)"
+            )
+        return text, candidate
 
     if _is_damaged_utf8(data):
         text = data.decode("utf-8-sig", errors="replace")
@@ -118,6 +134,11 @@ def decode_bytes(data: bytes, path: Path, encoding: str | None = None) -> tuple[
         f"cannot decode {path} as UTF-8 or GB18030; re-export it as UTF-8 "
         "or pass --encoding NAME (for example --encoding big5)"
     )
+
+
+def _is_single_byte_mojibake(text: str) -> bool:
+    """Tell whether GB18030-decoded ``text`` has ideographs only as single characters inside Latin words."""
+    return not _IDEOGRAPH_RUN.search(text) and _IDEOGRAPH_IN_LATIN_WORD.search(text) is not None
 
 
 def _is_damaged_utf8(data: bytes) -> bool:

@@ -29,6 +29,24 @@ def test_gbk_csv_is_detected(tmp_path):
     assert table.rows[0].fields["检查所见"] == "右肺上叶结节，SUVmax 5.2"
 
 
+def test_cp1252_file_not_read_as_gb18030(tmp_path):
+    # "patient’s" in Windows-1252 is valid GB18030 ("patient抯"), so it must be caught by content.
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes("findings,impression\nThe patient’s liver shows a lesion.,Likely metastasis.\n".encode("cp1252"))
+    with pytest.raises(TableReadError, match=r"cp1252\.csv.*Windows-1252.*--encoding cp1252"):
+        read_table(path)
+    table = read_table(path, encoding="cp1252")
+    assert table.rows[0].fields["findings"] == "The patient’s liver shows a lesion."
+
+
+def test_gbk_mostly_english_still_detected(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("findings,impression\n\"Right lung nodule (右肺结节), SUVmax 5.2\",Malignant\n".encode("gbk"))
+    table = read_table(path)
+    assert table.encoding == "gb18030"
+    assert table.rows[0].fields["findings"] == "Right lung nodule (右肺结节), SUVmax 5.2"
+
+
 def test_explicit_wrong_encoding_names_file(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("检查所见,诊断意见\n右肺,考虑\n".encode("gbk"))
