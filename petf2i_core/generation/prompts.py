@@ -111,6 +111,11 @@ TEMPLATES: dict[str, PromptTemplate] = {
             name="base-few-shot", version="1", style="base", k_shot=3,
             findings_label=_FINDINGS_LABEL, impression_label=_IMPRESSION_LABEL, stop=_BASE_STOP,
         ),
+        # One retrieved example keeps base-model prompts short enough for CPU runs.
+        PromptTemplate(
+            name="base-one-shot", version="1", style="base", k_shot=1,
+            findings_label=_FINDINGS_LABEL, impression_label=_IMPRESSION_LABEL, stop=_BASE_STOP,
+        ),
         PromptTemplate(
             name="base-zero-shot", version="1", style="base", k_shot=0,
             findings_label=_FINDINGS_LABEL, impression_label=_IMPRESSION_LABEL, stop=_BASE_STOP,

@@ -191,3 +191,14 @@ def test_retriever_excludes_query_id():
 def test_retriever_unknown_language():
     with pytest.raises(ValueError, match="no training reports"):
         ExampleRetriever(TRAIN).retrieve("x", "fr", k=1)
+
+
+def test_base_one_shot_retrieves_one_example():
+    from petf2i_core.generation.runner import build_requests
+
+    query = Report("q1", "右肺下叶见一结节，SUVmax 6.1。", "右肺下叶结节。", "zh")
+    (request,) = build_requests([query], "base-one-shot", TRAIN)
+    assert get_template("base-one-shot").k_shot == 1
+    # One example and the query each open with the findings label.
+    assert request.prompt.count("检查所见：") == 2
+    assert "右肺上叶见一结节" in request.prompt
