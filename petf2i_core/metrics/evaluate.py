@@ -74,11 +74,14 @@ class LanguageResult:
         language: "zh" or "en".
         ids: row ids in input order.
         metrics: metric name to its corpus result (score, interval, signature, details).
+        empty_prediction_ids: ids of rows whose prediction is empty or whitespace. UER and
+            FCR are undefined on them, so their corpus scores leave them out.
     """
 
     language: str
     ids: list[str]
     metrics: dict[str, MetricResult] = field(default_factory=dict)
+    empty_prediction_ids: list[str] = field(default_factory=list)
 
     def samples(self) -> list[dict[str, Any]]:
         """Return one dict per row: id, language and each metric's per-sample score."""
@@ -126,6 +129,8 @@ class EvaluationResult:
             "languages": {
                 language: {
                     "n_rows": len(result.ids),
+                    "n_empty_predictions": len(result.empty_prediction_ids),
+                    "empty_prediction_ids": result.empty_prediction_ids,
                     "metrics": {name: metric.as_dict() for name, metric in result.metrics.items()},
                 }
                 for language, result in self.languages.items()
@@ -197,6 +202,10 @@ def _score_group(language: str, rows: list[Mapping[str, Any]], names, n_bootstra
     references = [row["impression"] for row in rows]
     findings = [row["findings"] for row in rows]
     result = LanguageResult(language, [str(row["id"]) for row in rows])
+    result.empty_prediction_ids = [row_id for row_id, text in zip(result.ids, predictions) if not text.strip()]
+    if result.empty_prediction_ids:
+        logger.warning("%d of %d %s predictions are empty; they score 0 on BLEU-4, ROUGE-L, BERTScore "
+                       "and ECR, and are left out of UER and FCR", len(result.empty_prediction_ids), len(rows), language)
 
     for metric in _build_metrics(names, language, metric_options):
         logger.info("scoring %s on %d %s rows", metric.name, len(rows), language)
@@ -245,8 +254,16 @@ def evaluate(
         raise ValueError(f"unsupported language {language!r}; use 'zh', 'en' or 'auto'")
     if not rows:
         raise ValueError(f"{source}: no rows to evaluate")
+    first_line: dict[str, int] = {}
     for line, row in enumerate(rows, start=1):
         validate_row(row, source, line)
+        row_id = str(row["id"])
+        if row_id in first_line:
+            raise ValueError(
+                f"{source}:{line}: duplicate id {row_id!r} (first on row {first_line[row_id]}); "
+                "per-sample scores and paired tests match rows by id, so give every row its own id"
+            )
+        first_line[row_id] = line
 
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:

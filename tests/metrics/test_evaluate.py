@@ -111,6 +111,20 @@ def test_empty_reference_rejected():
         evaluate(rows, metrics=LEXICAL)
 
 
+def test_duplicate_id_rejected():
+    rows = [dict(ROWS[0]), dict(ROWS[1], id=ROWS[0]["id"])]
+    with pytest.raises(ValueError, match=rf"<rows>:2: duplicate id '{ROWS[0]['id']}' \(first on row 1\)"):
+        evaluate(rows, metrics=LEXICAL)
+
+
+def test_empty_predictions_counted_per_language():
+    rows = [dict(ROWS[0], language="zh", prediction=" "), dict(ROWS[1], language="zh")]
+    data = evaluate(rows, metrics=["fcr"], n_bootstrap=0).as_dict()["languages"]["zh"]
+    assert data["n_empty_predictions"] == 1
+    assert data["empty_prediction_ids"] == [ROWS[0]["id"]]
+    assert data["n_rows"] == 2
+
+
 def test_detect_language():
     assert detect_language({"impression": "右肺上叶结节SUVmax 5.2, 1.2cm"}) == "zh"
     assert detect_language({"impression": "No acute disease, SUVmax 5.2."}) == "en"
@@ -136,17 +150,27 @@ def test_cli_writes_scores(tmp_path: Path, capsys):
     assert "bleu4" in capsys.readouterr().out
 
 
-def test_cli_bad_row_names_file_and_line(tmp_path: Path):
+def test_cli_bad_row_names_file_and_line(tmp_path: Path, capsys):
     rows = [ROWS[0], ROWS[1], {"id": "z", "findings": "f", "impression": "", "prediction": "p"}]
     source = _write_jsonl(tmp_path / "pred.jsonl", rows)
-    with pytest.raises(InvalidRowError, match=r"pred\.jsonl:3: the reference impression is empty"):
-        main(["evaluate", str(source), "--metrics", "bleu4", "--out", str(tmp_path / "s.json")])
+    code = main(["evaluate", str(source), "--metrics", "bleu4", "--out", str(tmp_path / "s.json")])
+    assert code == 2
+    assert "pred.jsonl:3: the reference impression is empty" in capsys.readouterr().err
+    assert not (tmp_path / "s.json").exists()
 
 
-def test_cli_invalid_option_syntax(tmp_path: Path):
+def test_cli_invalid_option_syntax(tmp_path: Path, capsys):
     source = _write_jsonl(tmp_path / "pred.jsonl", ROWS)
-    with pytest.raises(ValueError, match="METRIC.KEY=VALUE"):
-        main(["evaluate", str(source), "--metrics", "bleu4", "--option", "chunked", "--out", str(tmp_path / "s.json")])
+    code = main(["evaluate", str(source), "--metrics", "bleu4", "--option", "chunked", "--out", str(tmp_path / "s.json")])
+    assert code == 2
+    assert "METRIC.KEY=VALUE" in capsys.readouterr().err
+
+
+def test_cli_duplicate_id_names_line(tmp_path: Path, capsys):
+    source = _write_jsonl(tmp_path / "pred.jsonl", [ROWS[0], ROWS[1], dict(ROWS[2], id=ROWS[0]["id"])])
+    code = main(["evaluate", str(source), "--metrics", "bleu4", "--out", str(tmp_path / "s.json")])
+    assert code == 2
+    assert "pred.jsonl:3: duplicate id 'zh-1' (first on row 1)" in capsys.readouterr().err
 
 
 @pytest.mark.slow
