@@ -11,6 +11,14 @@ from .records import Report
 from .splits import SPLIT_NAMES
 
 
+def _pseudonym_method(config: Any) -> str:
+    if config.key:
+        return "pseudonymised (HMAC-SHA256 with a secret key)"
+    # Ids such as record numbers are few enough to enumerate, so an empty key protects nothing.
+    return ("pseudonymised (HMAC-SHA256 with an EMPTY key, so anyone who can guess an id can recompute "
+            "its pseudonym. Set the key environment variable, PETF2I_DEID_KEY by default)")
+
+
 def _length_stats(values: list[int]) -> dict[str, float]:
     if not values:
         return {"min": 0, "median": 0, "mean": 0, "max": 0}
@@ -43,8 +51,8 @@ def build_summary(config, sources, counts, by_reason, deid_counts, duplicates, s
             "enabled": config.deidentify,
             "dates": config.dates,
             "counts": dict(sorted(deid_counts.items())),
-            "patient_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_patients else "kept",
-            "record_ids": "pseudonymised (HMAC-SHA256)" if config.pseudonymize_ids else "kept",
+            "patient_ids": _pseudonym_method(config) if config.pseudonymize_patients else "kept",
+            "record_ids": _pseudonym_method(config) if config.pseudonymize_ids else "kept",
         },
         "duplicates": {
             "exact": duplicates.exact_pairs,

@@ -274,6 +274,15 @@ def test_card_lists_counts(broken, tmp_path):
     assert "unreadable text | 2" in card
 
 
+def test_card_warns_about_empty_pseudonym_key(broken, tmp_path):
+    unkeyed = prepare([broken["gbk"]], tmp_path / "unkeyed")
+    keyed = prepare([broken["gbk"]], tmp_path / "keyed", PrepareConfig(key="secret"))
+
+    assert "EMPTY key" in unkeyed.paths["card"].read_text(encoding="utf-8")
+    assert "EMPTY key" not in keyed.paths["card"].read_text(encoding="utf-8")
+    assert "with a secret key" in keyed.paths["card"].read_text(encoding="utf-8")
+
+
 def test_duplicate_ids_across_files(tmp_path):
     for name in ("first.csv", "second.csv"):
         (tmp_path / name).write_text(f"id,findings,impression,language\n1,{name} 所见,印象,Chinese\n", encoding="utf-8")
