@@ -113,9 +113,27 @@ def execute_notebook(
             f"{error.ename}: {error.evalue}; the partly executed notebook is at {output_path}"
         ) from error
 
-    if title:
-        set_title(output_path, title)
+    prepare_for_book(output_path, title)
     return output_path
+
+
+def prepare_for_book(path: str | Path, title: str | None = None) -> None:
+    """Tidy an executed notebook for the book: title, defaults cell removed, parameters folded.
+
+    The cell of default parameter values is tagged ``remove-cell`` because the
+    values papermill injected replace it; the injected cell is tagged
+    ``hide-input``, so readers can unfold the exact parameters of the run.
+    """
+    if title:
+        set_title(path, title)
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).setdefault("tags", [])
+        if PARAMETERS_TAG in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+    nbformat.write(notebook, path)
 
 
 def set_title(path: str | Path, title: str) -> None:

@@ -64,9 +64,10 @@ def long_table(scores: dict[str, dict[str, Any]], metrics: Sequence[str]) -> pd.
 
 
 def _cell(score: float | None, low: float | None, high: float | None) -> str:
-    if score is None:
+    # An undefined score (no entities to score, written as null) is shown as n/a.
+    if score is None or pd.isna(score):
         return "n/a"
-    if low is None or high is None:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
         return f"{score:.3f}"
     return f"{score:.3f} [{low:.3f}, {high:.3f}]"
 

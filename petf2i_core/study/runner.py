@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -55,12 +56,22 @@ class StudyRun:
     manifest: Path | None = None
 
 
+def display_path(path: Path) -> str:
+    """Return ``path`` relative to the repository when it lies in it or beside it, else absolute.
+
+    Notebooks run with the repository as working directory, so relative paths
+    resolve, and the book shows no machine-specific prefix.
+    """
+    relative = os.path.relpath(path.resolve(), REPO_ROOT)
+    return str(path.resolve()) if relative.startswith(os.path.join(os.pardir, os.pardir)) else relative
+
+
 def plan_jobs(config: StudyConfig) -> list[NotebookJob]:
     """Return the notebook jobs of a study, in execution order."""
-    run_dir = str(config.run_path.resolve())
+    run_dir = display_path(config.run_path)
     generated = config.book_path.resolve() / "generated"
     systems = [dataclasses.asdict(system) for system in config.systems]
-    real_data = str(DEFAULT_REAL_DATA) if DEFAULT_REAL_DATA.is_dir() else None
+    real_data = display_path(DEFAULT_REAL_DATA) if DEFAULT_REAL_DATA.is_dir() else None
     common = {"run_dir": run_dir, "seed": config.seed}
 
     def job(page: str, notebook: str, output: Path, title: str | None = None, **parameters: Any) -> NotebookJob:
@@ -94,7 +105,7 @@ def plan_jobs(config: StudyConfig) -> list[NotebookJob]:
             system_names=names, show_text=not config.data.private),
         # The efficiency page renders benchmark results and does not depend on the run.
         NotebookJob("efficiency", NOTEBOOKS_DIR / "efficiency.ipynb", generated / "efficiency.ipynb",
-                    {"results_dir": str(REPO_ROOT / "benchmarks" / "results")}),
+                    {"results_dir": "benchmarks/results"}),
     ]
     return jobs
 

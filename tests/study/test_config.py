@@ -64,3 +64,17 @@ def test_cap_per_language_keeps_order():
     kept = cap_per_language(reports, 2)
     assert [r.id for r in kept] == ["zh0", "en0", "zh1", "en1"]
     assert cap_per_language(reports, None) == reports
+
+
+def test_results_cell_shows_undefined_as_na():
+    import pandas as pd
+
+    from petf2i_core.study.report import results_table
+
+    table = pd.DataFrame([
+        {"system": "a", "language": "zh", "metric": "fcr", "score": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")},
+        {"system": "a", "language": "zh", "metric": "bleu4", "score": 0.5, "ci_low": 0.4, "ci_high": 0.6},
+    ])
+    wide = results_table(table, ["bleu4", "fcr"])
+    assert wide.loc["a", ("zh", "FCR")] == "n/a"
+    assert wide.loc["a", ("zh", "BLEU-4")] == "0.500 [0.400, 0.600]"

@@ -53,3 +53,27 @@ def test_set_title_replaces_first_heading(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# System\n\nText.")]), path)
     set_title(path, "System: retrieval")
     assert nbformat.read(path, as_version=4).cells[0].source == "# System: retrieval\n\nText."
+
+
+def test_display_path_relative_inside_and_beside_repo(tmp_path):
+    from petf2i_core.study.runner import REPO_ROOT, display_path
+
+    assert display_path(REPO_ROOT / "runs" / "default") == "runs/default"
+    assert display_path(REPO_ROOT.parent / "shared" / "data") == "../shared/data"
+    assert display_path(tmp_path) == str(tmp_path.resolve())
+
+
+def test_prepare_for_book_tags_parameter_cells(tmp_path):
+    from petf2i_core.study.notebooks import prepare_for_book
+
+    defaults = nbformat.v4.new_code_cell("x = 1")
+    defaults.metadata["tags"] = ["parameters"]
+    injected = nbformat.v4.new_code_cell("x = 2")
+    injected.metadata["tags"] = ["injected-parameters"]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Page"), defaults, injected]), path)
+    prepare_for_book(path, "Page: one")
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].source == "# Page: one"
+    assert "remove-cell" in cells[1].metadata["tags"]
+    assert "hide-input" in cells[2].metadata["tags"]
