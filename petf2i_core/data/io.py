@@ -18,6 +18,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -38,6 +39,9 @@ DAMAGED_UTF8_MIN_VALID_SHARE = 0.9
 # single ideographs inside Latin words.
 _IDEOGRAPH_RUN = re.compile(r"[\u4e00-\u9fff]{2}")
 _IDEOGRAPH_IN_LATIN_WORD = re.compile(r"[A-Za-z][\u4e00-\u9fff]|[\u4e00-\u9fff][A-Za-z]")
+
+# Maximum number of title rows skipped above the header of an Excel sheet.
+MAX_TITLE_ROWS = 5
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt"}
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
@@ -340,14 +344,18 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise TableReadError(f"no sheet {sheet!r} in {path}; sheets are {workbook.sheetnames}")
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        cells = worksheet.iter_rows(values_only=True)
-        header_cells = next(cells, None)
-        if header_cells is None:
+        leading = list(islice(worksheet.iter_rows(values_only=True), MAX_TITLE_ROWS + 1))
+        if not leading:
             raise TableReadError(f"{path} sheet {worksheet.title!r} is empty")
+        header_index = _header_row_index(leading)
+        if header_index:
+            logger.warning("%s: skipped %d title row(s) above the header on row %d", path, header_index, header_index + 1)
+        cells = islice(worksheet.iter_rows(values_only=True), header_index, None)
+        header_cells = next(cells)
         header = ["" if cell is None else str(cell).strip() for cell in header_cells]
 
         rows: list[RawRow] = []
-        for excel_row, values in enumerate(cells, start=2):
+        for excel_row, values in enumerate(cells, start=header_index + 2):
             if all(value is None or str(value).strip() == "" for value in values):
                 continue
             fields = {name: _cell_text(value) for name, value in zip(header, values) if name}
@@ -355,6 +363,23 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
     finally:
         workbook.close()
     return Table(str(path), "xlsx", None, [name for name in header if name], rows)
+
+
+def _filled_cells(values: tuple[Any, ...]) -> int:
+    return sum(1 for value in values if value is not None and str(value).strip() != "")
+
+
+def _header_row_index(leading: list[tuple[Any, ...]]) -> int:
+    """Return the 0-based index of the header row among the first rows of a sheet.
+
+    Exports often put a title ("某医院PET/CT报告导出") in a single cell above the
+    header. Rows with at most one filled cell are skipped when a later row among
+    ``leading`` has two or more, so a one-column sheet keeps its first row as header.
+    """
+    for index, values in enumerate(leading):
+        if _filled_cells(values) >= 2:
+            return index
+    return 0
 
 
 def _cell_text(value: Any) -> Any:

@@ -177,3 +177,36 @@ def test_row_with_extra_fields_flagged(tmp_path):
     table = read_table(path)
     assert table.rows[0].error is None
     assert "3 fields where the header has 2" in table.rows[1].error
+
+
+def test_xlsx_title_row_above_header_skipped(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "title.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["某医院PET/CT报告导出"])
+    sheet.append([])
+    sheet.append(["检查号", "检查所见", "诊断意见"])
+    sheet.append(["A1", "右肺结节，SUVmax 3.2。", "考虑炎性。"])
+    workbook.save(path)
+
+    table = read_table(path)
+    assert table.columns == ["检查号", "检查所见", "诊断意见"]
+    assert len(table.rows) == 1
+    assert table.rows[0].line == 4
+    assert table.rows[0].fields["检查所见"] == "右肺结节，SUVmax 3.2。"
+
+
+def test_xlsx_one_column_keeps_first_row_as_header(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "reports.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["报告"])
+    workbook.active.append(["检查所见：右肺结节。诊断意见：肺癌。"])
+    workbook.save(path)
+
+    table = read_table(path)
+    assert table.columns == ["报告"]
+    assert table.rows[0].line == 2
