@@ -76,6 +76,10 @@ ZH_LABELLED_NAME_RE = re.compile(
 ZH_LABELLED_NAME_FALLBACK_RE = re.compile(
     rf"(?P<label>(?:{_ZH_LABEL_ALT}))\s*[:：]\s*(?P<value>{_SURNAME}{_CJK}{{1,2}})"
 )
+# A name that opens a line, sentence or field and is followed by sex and age: 张伟，男，56岁.
+ZH_DEMOGRAPHIC_NAME_RE = re.compile(
+    rf"(?:^|(?<=[\n。；;：:]))[ \t]*(?P<value>{_SURNAME}{_CJK}{{1,2}}?)(?=[，,]\s*(?:男|女)(?:性)?[，,]?\s*\d{{1,3}}\s*岁)"
+)
 # Names with an honorific after them: 张伟医生, 王芳主任, 李明教授.
 ZH_TITLED_NAME_RE = re.compile(
     rf"(?<!{_CJK})(?P<value>{_SURNAME}{_CJK}{{1,2}}?)(?=医生|医师|主任|教授|先生|女士)"
@@ -282,6 +286,7 @@ def _find_zh_names(text: str) -> list[Span]:
     covered = {span.start for span in spans}
     spans += [span for span in _finditer_values(ZH_ROLE_NAME_RE, text, NAME) if span.start not in covered]
     spans += _finditer_values(ZH_TITLED_NAME_RE, text, NAME)
+    spans += _finditer_values(ZH_DEMOGRAPHIC_NAME_RE, text, NAME)
     return spans
 
 

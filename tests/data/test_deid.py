@@ -36,6 +36,8 @@ CASES = [
     ("邮箱：zhangwei@163.com", "邮箱：[EMAIL]", "EMAIL"),
     ("Reply to john.smith@example.org.", "Reply to [EMAIL].", "EMAIL"),
     ("QQ邮箱13812345678@qq.com", "QQ邮箱[EMAIL]", "EMAIL"),
+    ("张伟，男，56岁。右肺结节。", "[NAME]，男，56岁。右肺结节。", "NAME"),
+    ("检查所见：王芳，女性，45岁，右肺结节。", "检查所见：[NAME]，女性，45岁，右肺结节。", "NAME"),
 ]
 
 
@@ -63,6 +65,7 @@ CLINICAL = [
     "cc Oncology Clinic. The Cancer Center protocol. Hodgkin Lymphoma, MD Anderson protocol.",
     "Patient Information (see chart). Patient History, male. ID: IDH1 mutant. PSMA ID: 5.",
     "患者黄疸，伴发热。患者高热3天，男性。",
+    "患者，男，56岁。病人，女，45岁。右肺，男性患者。",
 ]
 
 
