@@ -328,8 +328,25 @@ def _read_delimited(path: Path, encoding: str | None, delimiter: str | None) -> 
         if len(values) > len(header):
             row.error = f"{len(values)} fields where the header has {len(header)} (an unquoted delimiter?)"
         rows.append(row)
+    if rows and _ends_inside_quotes(text, delimiter):
+        # The lenient reader puts every line after an unclosed quote into one field.
+        rows[-1].error = (
+            f"a quote opened in the row starting on line {rows[-1].line} is never closed, so lines "
+            f"{rows[-1].line}-{previous_end} were read as one field; close the quote or remove it"
+        )
     file_format = "tsv" if delimiter == "\t" else "csv"
     return Table(str(path), file_format, used, header, rows)
+
+
+def _ends_inside_quotes(text: str, delimiter: str) -> bool:
+    """Tell whether the text ends inside a quoted field, which Python's strict csv reader reports."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        # Other strict-mode errors (a character after a closing quote) are tolerated, as the lenient reader does.
+        return "unexpected end of data" in str(error)
+    return False
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> Table:

@@ -80,6 +80,24 @@ def test_decode_prefers_utf8_over_gb18030():
     assert encoding == "utf-8-sig"
 
 
+def test_unclosed_quote_marks_last_row(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('findings,impression\n右肺,ok\n"肝脏,未闭合\n双肺,ok\n', encoding="utf-8")
+    table = read_table(path)
+    assert len(table.rows) == 2
+    assert table.rows[0].error is None
+    assert "quote opened in the row starting on line 3 is never closed" in table.rows[1].error
+    assert "lines 3-4" in table.rows[1].error
+
+
+def test_character_after_closing_quote_tolerated(tmp_path):
+    path = tmp_path / "lenient.csv"
+    path.write_text('findings,impression\n"右肺"结节,ok\n', encoding="utf-8")
+    table = read_table(path)
+    assert table.rows[0].error is None
+    assert table.rows[0].fields["findings"] == "右肺结节"
+
+
 def test_csv_rows_keep_line_numbers(tmp_path):
     path = tmp_path / "lines.csv"
     path.write_text('findings,impression\n"two\nlines",a\n\nthird,b\n', encoding="utf-8")
