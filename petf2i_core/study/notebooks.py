@@ -127,6 +127,7 @@ def prepare_for_book(path: str | Path, title: str | None = None) -> None:
     if title:
         set_title(path, title)
     notebook = nbformat.read(path, as_version=4)
+    check_no_error_outputs(notebook, Path(path))
     for cell in notebook.cells:
         tags = cell.get("metadata", {}).setdefault("tags", [])
         if PARAMETERS_TAG in tags and "remove-cell" not in tags:
@@ -134,6 +135,22 @@ def prepare_for_book(path: str | Path, title: str | None = None) -> None:
         if "injected-parameters" in tags and "hide-input" not in tags:
             tags.append("hide-input")
     nbformat.write(notebook, path)
+
+
+def check_no_error_outputs(notebook: nbformat.NotebookNode, path: Path) -> None:
+    """Raise NotebookError if a cell stored an error output.
+
+    papermill 2.7 already raises on error outputs, but the book is built without
+    re-executing notebooks, so this check keeps a stored traceback out of it
+    whichever tool executed the notebook.
+    """
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                raise NotebookError(
+                    f"{path}: cell {index} stored an error output ({output.get('ename')}: {output.get('evalue')}); "
+                    "fix the cell and run the study again"
+                )
 
 
 def set_title(path: str | Path, title: str) -> None:

@@ -106,3 +106,18 @@ def test_check_parameter_types_messages():
     assert "use -y or -f params.yaml" in message
     assert "seed is missing" in message
     check_parameter_types({"n": None}, {"n": (int, type(None))})
+
+
+def test_stored_error_output_rejected(tmp_path):
+    # papermill 2.7 raises on error outputs already; the book step checks again because
+    # it never re-executes, so a notebook edited or executed elsewhere cannot slip through.
+    from petf2i_core.study.notebooks import prepare_for_book
+
+    path = write_notebook(tmp_path / "a.ipynb", "x = 1", [])
+    notebook = nbformat.read(path, as_version=4)
+    cell = nbformat.v4.new_code_cell("raise KeyError('gone')")
+    cell.outputs = [nbformat.v4.new_output("error", ename="KeyError", evalue="'gone'", traceback=[])]
+    notebook.cells.append(cell)
+    nbformat.write(notebook, path)
+    with pytest.raises(NotebookError, match="cell 2 stored an error output"):
+        prepare_for_book(path)
