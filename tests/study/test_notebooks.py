@@ -119,5 +119,5 @@ def test_stored_error_output_rejected(tmp_path):
     cell.outputs = [nbformat.v4.new_output("error", ename="KeyError", evalue="'gone'", traceback=[])]
     notebook.cells.append(cell)
     nbformat.write(notebook, path)
-    with pytest.raises(NotebookError, match="cell 2 stored an error output"):
+    with pytest.raises(NotebookError, match="cell 1 stored an error output"):
         prepare_for_book(path)
