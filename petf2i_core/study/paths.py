@@ -1,7 +1,8 @@
 """Where a study run keeps its files, in one place so notebooks and tests agree.
 
 A run folder ``runs/<study>/`` holds ``data/{train,val,test}.jsonl``,
-``predictions/<system>.jsonl``, ``scores/<system>.json``,
+``predictions/<system>.jsonl``, ``evaluation/<system>.jsonl`` (rows in the
+input format of ``petf2i evaluate``), ``scores/<system>.json``,
 ``adapters/<system>/`` and the generation ``cache/``.
 """
 
@@ -18,6 +19,11 @@ def split_path(run_dir: str | Path, split: str) -> Path:
 def predictions_path(run_dir: str | Path, system: str) -> Path:
     """Return the JSONL file of one system's test-set predictions."""
     return Path(run_dir) / "predictions" / f"{system}.jsonl"
+
+
+def evaluation_rows_path(run_dir: str | Path, system: str) -> Path:
+    """Return the JSONL file of one system's rows in the input format of ``petf2i evaluate``."""
+    return Path(run_dir) / "evaluation" / f"{system}.jsonl"
 
 
 def scores_path(run_dir: str | Path, system: str) -> Path:

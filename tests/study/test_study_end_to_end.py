@@ -73,6 +73,17 @@ def test_study_runs_on_real_slice(tmp_path, real_data_dir, tiny_model, name):
         assert "versions" in scores
         assert scores["versions"]["torch"]
 
+    # The saved evaluation rows follow the `petf2i evaluate` contract and rescore to the same BLEU-4.
+    from petf2i_core.cli.main import main
+    from petf2i_core.study.paths import evaluation_rows_path
+
+    rescored = tmp_path / "rescored.json"
+    assert main(["evaluate", str(evaluation_rows_path(run_dir, "retrieval")), "--metrics", "bleu4",
+                 "--bootstrap", "0", "--out", str(rescored)]) == 0
+    original = json.loads(scores_path(run_dir, "retrieval").read_text(encoding="utf-8"))
+    again = json.loads(rescored.read_text(encoding="utf-8"))
+    assert again["languages"][language]["metrics"]["bleu4"]["score"] == original["languages"][language]["metrics"]["bleu4"]["score"]
+
     results = run.config.book_path / "generated" / "results.ipynb"
     assert "BLEU-4" in executed_outputs(results)
     assert json.loads(run.manifest.read_text(encoding="utf-8"))["versions"]["transformers"]
