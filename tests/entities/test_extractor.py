@@ -257,3 +257,32 @@ def test_first_mention_keeps_its_values():
     nodule = entity_set(entities)[("finding", "finding.nodule", "right", "positive")]
     assert nodule.suvmax is None
     assert [e.suvmax for e in entities if e.concept == "finding.nodule"] == [None, 5.2]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("No liver lesion.", "en"), ("No focal lesions in the liver.", "en"), ("肝内未见明确病灶。", "zh"), ("肺窗未见明显实质性病变。", "zh")],
+)
+def test_generic_lesion_negated(text, language):
+    lesion = only(text, "finding.lesion", language)
+    assert lesion.type == "finding"
+    assert lesion.polarity == "negative"
+
+
+def test_generic_lesion_asserted_with_site():
+    lesion = only("A new lesion in the liver.", "finding.lesion", "en")
+    assert lesion.polarity == "positive"
+    assert lesion.site == "liver"
+
+
+def test_specific_lesion_form_wins():
+    found = keys("An osteolytic lesion and a hypodense lesion.", "en")
+    assert not any(key[1] == "finding.lesion" for key in found)
+
+
+@pytest.mark.parametrize("text", ["A calcified nodule without FDG uptake.", "A calcified nodule without abnormal uptake.", "A nodule without abnormal tracer uptake."])
+def test_without_uptake_negates(text):
+    uptake = only(text, "finding.increased_uptake", "en")
+    nodule = [entity for entity in extract_entities(text, "en") if entity.concept.startswith("finding.nodule")]
+    assert uptake.polarity == "negative"
+    assert nodule and nodule[0].polarity == "positive"

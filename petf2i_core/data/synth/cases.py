@@ -69,6 +69,18 @@ DIAGNOSIS_OF_CANCER = {
 }
 REGIONS = ("head_neck", "chest", "abdomen_pelvis", "musculoskeletal")
 
+# SUVmax limits of the uptake wording that both renderers use: a lesion below the
+# first limit has "mild" uptake, below the second "moderate", else "intense".
+UPTAKE_GRADE_LIMITS = (("mild", 2.5), ("moderate", 5.0))
+
+
+def uptake_grade(suv: float) -> str:
+    """Return "mild", "moderate" or "intense" for an SUVmax, by :data:`UPTAKE_GRADE_LIMITS`."""
+    for grade, limit in UPTAKE_GRADE_LIMITS:
+        if suv < limit:
+            return grade
+    return "intense"
+
 
 @dataclass
 class Lesion:
@@ -744,7 +756,33 @@ def sample_case(rng: random.Random, case_id: int) -> Case:
     )
     _fill_lesions(rng, case)
     case.lesions.extend(incidental_findings(rng, case))
+    case.lesions = unique_sites(case.lesions)
     return case
+
+
+def unique_sites(lesions: list[Lesion]) -> list[Lesion]:
+    """Keep the first lesion at each site, so no case describes one site twice.
+
+    The makers draw sites independently, with replacement. Here a later lesion is
+    dropped when an earlier one has the same site and position (vertebral level,
+    rib, liver segment) and the same side, or when either of the two is bilateral
+    or has no side. Tumour lesions come first in a case, so a benign or incidental
+    finding never displaces one. The station code is ignored because the site and
+    side fix it (a right hilar node is station 10R with or without the code).
+    """
+    kept: list[Lesion] = []
+    for lesion in lesions:
+        if not any(_same_site(lesion, earlier) for earlier in kept):
+            kept.append(lesion)
+    return kept
+
+
+def _same_site(first: Lesion, second: Lesion) -> bool:
+    position = lambda lesion: {key: value for key, value in lesion.detail.items() if key != "code"}
+    if first.site != second.site or position(first) != position(second):
+        return False
+    sides = {first.laterality, second.laterality}
+    return len(sides) == 1 or bool(sides & {None, "bilateral"})
 
 
 def _fill_lesions(rng, case) -> None:

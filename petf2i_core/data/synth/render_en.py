@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from petf2i_core.data.synth.builder import PLAIN, Builder, Segment
-from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion
+from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion, uptake_grade
 from petf2i_core.data.synth.lexicon import load_lexicon
 from petf2i_core.data.synth.render_zh import (
     FUO_DIAGNOSES,
@@ -16,6 +16,7 @@ from petf2i_core.data.synth.render_zh import (
     _distinct_sites,
     _group_distant,
     _is_node,
+    _mild,
     _pick,
 )
 from petf2i_core.data.synth.styles import Style, format_size, size_value
@@ -26,6 +27,16 @@ REGION_TITLES = {
     "chest": ("region.chest", ("CHEST", "Chest", "Thorax")),
     "abdomen_pelvis": ("region.abdomen_pelvis", ("ABDOMEN AND PELVIS", "Abdomen and pelvis")),
     "musculoskeletal": ("region.musculoskeletal", ("MUSCULOSKELETAL", "Musculoskeletal", "Bones and soft tissues")),
+}
+# Hedges of a benign impression item. Malignancy hedges such as "concerning for" or
+# "suspicious for" would imply a worry that the benign diagnosis does not carry.
+BENIGN_HEDGES = ("likely", "probably")
+# Uptake phrases of each grade of :func:`~petf2i_core.data.synth.cases.uptake_grade`,
+# for FDG and for the other tracers.
+UPTAKE_FORMS = {
+    "mild": {"FDG": ("mildly increased uptake", "mild FDG uptake"), "other": ("mildly increased uptake", "mild uptake")},
+    "moderate": {"FDG": ("moderately increased FDG uptake", "increased FDG uptake"), "other": ("moderately increased tracer uptake", "increased tracer uptake")},
+    "intense": {"FDG": ("intense FDG uptake", "intense uptake"), "other": ("intense tracer uptake", "intense uptake")},
 }
 TRACER_AVID = {"FDG": "FDG-avid", "PSMA": "PSMA-avid", "DOTATATE": "DOTATATE-avid", "FAPI": "FAPI-avid"}
 INDICATION_TEXT = {
@@ -41,12 +52,12 @@ NORMAL = {
         ((), "FDG", ("{f:finding.physiological_uptake:Physiological uptake} in the {a:brain.cortex:cerebral cortex}. The {a:brain:brain} shows {n:no} {f:finding.mass:mass} on CT.", "{f:finding.physiological_uptake:Physiological activity} in the {a:brain.cortex:cerebral cortex}; the {a:brain:brain} is unremarkable on CT.")),
         ((), "PSMA DOTATATE FAPI", "The {a:brain:brain} shows {n:no} {f:finding.increased_uptake:abnormal uptake}."),
         (("nasopharynx",), "", ("The {a:nasopharynx:nasopharynx} is symmetric {n:without} {f:finding.mass:mass} or {f:finding.increased_uptake:abnormal uptake}.", "{n:No} {f:finding.wall_thickening:focal thickening} or {f:finding.increased_uptake:abnormal uptake} in the {a:nasopharynx:nasopharynx}.")),
-        (("lymph_node.cervical", "lymph_node.supraclavicular", "lymph_node.retropharyngeal"), "", ("{n:No} {f:finding.lymphadenopathy:lymphadenopathy} in the {a:neck:neck} or {a:lymph_node.supraclavicular:supraclavicular} regions.", "{n:No} {f:finding.increased_uptake:hypermetabolic} {a:lymph_node.cervical:cervical lymph nodes}.")),
+        (("lymph_node.cervical", "lymph_node.supraclavicular", "lymph_node.retropharyngeal"), "", ("{n:No} {f:finding.lymphadenopathy:lymphadenopathy} in the {a:neck:neck} or {a:lymph_node.supraclavicular:supraclavicular} regions.", "{n:No} {f:finding.increased_uptake:abnormal uptake} in the {a:lymph_node.cervical:cervical lymph nodes}.")),
         (("thyroid",), "", ("The {a:thyroid:thyroid gland} is unremarkable.", "The {a:thyroid:thyroid} shows {n:no} {f:finding.increased_uptake:focal uptake}.")),
     ),
     "chest": (
-        (("lung",), "", ("{n:No} {f:finding.nodule:nodules} or {f:finding.increased_uptake:focal uptake} in {a:lung:lungs:bilateral:both}.", "The {a:lung:lungs} are clear {n:without} {f:finding.nodule:nodules} or {f:finding.increased_uptake:hypermetabolism}.")),
-        (("lymph_node.station", "mediastinum"), "", ("{n:No} {f:finding.lymphadenopathy:enlarged lymph nodes} in the {a:mediastinum:mediastinum} or {a:lymph_node.station_10:hilar:bilateral:bilateral} regions.", "{n:No} {f:finding.increased_uptake:hypermetabolic} {a:mediastinum:mediastinal} or {a:lymph_node.station_10:hilar} {a:lymph_node:lymph nodes}.")),
+        (("lung",), "", ("{n:No} {f:finding.nodule:nodules} or {f:finding.increased_uptake:focal uptake} in {a:lung:lungs:bilateral:both}.", "The {a:lung:lungs} are clear {n:without} {f:finding.nodule:nodules} or {f:finding.increased_uptake:focal uptake}.")),
+        (("lymph_node.station", "mediastinum"), "", ("{n:No} {f:finding.lymphadenopathy:enlarged lymph nodes} in the {a:mediastinum:mediastinum} or {a:lymph_node.station_10:hilar:bilateral:bilateral} regions.", "{n:No} {f:finding.increased_uptake:abnormal uptake} in the {a:mediastinum:mediastinal} or {a:lymph_node.station_10:hilar} {a:lymph_node:lymph nodes}.")),
         ((), "FDG", ("Variable {f:finding.physiological_uptake:physiological activity} in the {a:heart.myocardium:myocardium}.", "Heterogeneous {a:heart.myocardium:myocardial} activity, in keeping with {f:finding.physiological_uptake:physiological uptake}.")),
         ((), "PSMA DOTATATE FAPI", "The {a:heart:heart} is normal in size."),
         (("pleura",), "", ("{n:No} {f:finding.pleural_effusion:pleural effusion}.", "{n:No} {f:finding.pleural_effusion:pleural effusions} are seen.")),
@@ -243,16 +254,14 @@ class EnRenderer:
         if lesion.uptake == "none" or lesion.suv is None:
             b.negation("no").text(" ").finding("finding.increased_uptake", "abnormal uptake")
             return
-        if lesion.uptake == "mild" or (lesion.uptake == "high" and lesion.suv < 2.5):
-            b.finding("finding.mild_uptake", rng.choice(("mildly increased uptake", "mild uptake")))
-        elif lesion.uptake == "diffuse":
+        if lesion.uptake == "diffuse":
             b.finding("finding.diffuse_uptake", "diffusely increased uptake")
         elif lesion.uptake == "focal":
             b.finding("finding.focal_bowel_uptake", "focal intense uptake")
-        elif tracer == "FDG":
-            b.finding("finding.increased_uptake", rng.choice(("intense FDG uptake", "increased FDG uptake", "increased uptake")))
         else:
-            b.finding("finding.increased_uptake", rng.choice(("increased tracer uptake", "intense uptake")))
+            grade = uptake_grade(lesion.suv)
+            concept = "finding.mild_uptake" if grade == "mild" else "finding.increased_uptake"
+            b.finding(concept, rng.choice(UPTAKE_FORMS[grade]["FDG" if tracer == "FDG" else "other"]))
         if self.style.suv_inline:
             b.text(" (")
             self.suv_text(b, lesion.suv)
@@ -289,12 +298,13 @@ class EnRenderer:
         """Write the findings sentence of one lesion."""
         rng, style = self.rng, self.style
         if lesion.change == "resolved":
-            b.text("The previously seen lesion in the ")
+            b.text("The previously seen ").finding("finding.lesion", "lesion").text(" in the ")
             self.site(b, lesion)
             b.text(" shows ").negation("no").text(" residual ").finding("finding.increased_uptake", "abnormal uptake").text(". ")
             return
         if "finding.brown_fat_uptake" in lesion.morphology:
-            b.text("Symmetric ").finding("finding.increased_uptake", "intense uptake").text(" in the fat of the ")
+            strength = "intense uptake" if uptake_grade(lesion.suv) == "intense" else "increased uptake"
+            b.text("Symmetric ").finding("finding.increased_uptake", strength).text(" in the fat of the ")
             b.anatomy("neck", "neck", "bilateral", "bilateral").text(" and ").anatomy("lymph_node.supraclavicular", "supraclavicular").text(" regions (")
             self.suv_text(b, lesion.suv)
             b.text("), in keeping with ").finding("finding.brown_fat_uptake", "brown fat").text(". ")
@@ -308,7 +318,7 @@ class EnRenderer:
             self.site(b, lesion)
             b.text(" with ")
             self.uptake(b, lesion, case.tracer)
-        elif style.size_first and (lesion.morphology or _is_node(lesion)):
+        elif style.size_first and (lesion.morphology or _is_node(lesion)) and not _plural(lesion):
             self._sentence_site_last(b, lesion, case)
         else:
             self._sentence_site_first(b, lesion, case)
@@ -316,19 +326,29 @@ class EnRenderer:
             b.text(" with a filling defect")
         b.text(". ")
 
-    def _noun(self, b: Builder, lesion: Lesion) -> None:
-        rng = self.rng
+    def _noun(self, lesion: Lesion, plural: bool = False) -> tuple[str | None, str | None, str]:
+        """Return the noun of a lesion sentence as (segment kind, concept, text); kind None is plain text."""
         if _is_node(lesion):
             if lesion.size_cm and lesion.size_cm[0] >= 1.0:
-                b.finding("finding.lymphadenopathy", "enlarged lymph node")
-            else:
-                b.anatomy("lymph_node", "lymph node")
-            return
+                return "finding", "finding.lymphadenopathy", "enlarged lymph nodes" if plural else "enlarged lymph node"
+            return "anatomy", "lymph_node", "lymph nodes" if plural else "lymph node"
         concept = lesion.morphology[0] if lesion.morphology else None
         if concept is None or concept == "finding.enlargement":
-            b.text("abnormal activity")
-            return
-        b.finding(concept, "focal thickening" if concept == "finding.wall_thickening" and lesion.site.startswith("nasopharynx") else rng.choice(MORPHOLOGY_FORMS[concept]))
+            return None, None, "abnormal activity"
+        form = _thickening_form(lesion) or self.rng.choice(MORPHOLOGY_FORMS[concept])
+        if plural and concept in ("finding.mass", "finding.nodule", "finding.solid_nodule"):
+            form = form + "es" if form.endswith("mass") else form + "s"
+        return "finding", concept, form
+
+    @staticmethod
+    def _write_noun(b: Builder, noun: tuple[str | None, str | None, str]) -> None:
+        kind, concept, text = noun
+        if kind == "finding":
+            b.finding(concept, text)
+        elif kind == "anatomy":
+            b.anatomy(concept, text)
+        else:
+            b.text(text)
 
     def _extras(self, b: Builder, lesion: Lesion) -> None:
         for extra in lesion.morphology[1:]:
@@ -342,22 +362,25 @@ class EnRenderer:
                 b.text(", with an associated ").finding(extra, "pleural effusion")
 
     def _sentence_site_first(self, b: Builder, lesion: Lesion, case: Case) -> None:
+        plural = _plural(lesion)
         b.text("In " + _article(lesion))
         self.site(b, lesion)
-        b.text(" region" if _is_node(lesion) else "")
+        b.text((" regions" if plural else " region") if _is_node(lesion) else "")
         if not _is_node(lesion) and not lesion.morphology:
             b.text(", there is ")
             self.uptake(b, lesion, case.tracer)
             self.change(b, lesion)
             return
+        noun = self._noun(lesion, plural)
         descriptor = None if _is_node(lesion) else _descriptor(self.rng, lesion, EN_DESCRIPTORS)
-        if descriptor:
-            b.text(", there is " + ("an " if descriptor[0] in "aeiou" else "a ") + descriptor + " ")
+        first_word = descriptor or noun[2]
+        if plural:
+            b.text(", there are " + (descriptor + " " if descriptor else ""))
         else:
-            b.text(", there is " + ("an " if self._starts_vowel(lesion) else "a "))
-        self._noun(b, lesion)
+            b.text(", there is " + indefinite_article(first_word) + " " + (descriptor + " " if descriptor else ""))
+        self._write_noun(b, noun)
         if lesion.size_cm:
-            b.text(" measuring ")
+            b.text(" measuring up to " if plural else " measuring ")
             self.size_text(b, lesion)
         b.text(" with ")
         self.uptake(b, lesion, case.tracer)
@@ -365,11 +388,15 @@ class EnRenderer:
         self.change(b, lesion)
 
     def _sentence_site_last(self, b: Builder, lesion: Lesion, case: Case) -> None:
-        b.text("A ")
+        noun = self._noun(lesion)
         if lesion.size_cm:
+            written = format_size(size_value(lesion.size_cm, self.style), self.style)
+            b.text(indefinite_article(written).capitalize() + " ")
             self.size_text(b, lesion)
             b.text(" ")
-        self._noun(b, lesion)
+        else:
+            b.text(indefinite_article(noun[2]).capitalize() + " ")
+        self._write_noun(b, noun)
         b.text(" in " + _article(lesion))
         self.site(b, lesion)
         b.text(" region" if _is_node(lesion) else "")
@@ -377,12 +404,6 @@ class EnRenderer:
         self.uptake(b, lesion, case.tracer)
         self._extras(b, lesion)
         self.change(b, lesion)
-
-    def _starts_vowel(self, lesion: Lesion) -> bool:
-        if _is_node(lesion):
-            return bool(lesion.size_cm and lesion.size_cm[0] >= 1.0)
-        concept = lesion.morphology[0] if lesion.morphology else None
-        return concept in (None, "finding.osteolytic", "finding.osteoblastic", "finding.enlargement")
 
     def region_body(self, b: Builder, region: str, case: Case) -> None:
         """Write a region: its lesions first, then tracer physiology, then normal statements."""
@@ -492,8 +513,9 @@ class EnRenderer:
 
     def _uptake_word(self, b: Builder, lesion: Lesion, tracer: str) -> None:
         """Write the uptake adjective that opens an item (nothing when the uptake is described after)."""
-        if lesion.change not in ("decreased", "increased") and lesion.uptake != "mild" and not (lesion.suv is not None and lesion.suv < 2.5):
-            b.finding("finding.increased_uptake", self.rng.choice(("hypermetabolic", TRACER_AVID[tracer]))).text(" ")
+        if lesion.change not in ("decreased", "increased") and not _mild(lesion):
+            forms = ("hypermetabolic", TRACER_AVID[tracer]) if tracer == "FDG" else (TRACER_AVID[tracer],)
+            b.finding("finding.increased_uptake", self.rng.choice(forms)).text(" ")
 
     def _uptake_after(self, b: Builder, lesion: Lesion) -> None:
         """Write the uptake phrase that follows the site when the uptake changed or is mild."""
@@ -501,7 +523,7 @@ class EnRenderer:
             b.text(" with ").finding("finding.decreased_uptake", "decreased uptake")
         elif lesion.change == "increased":
             b.text(" with ").finding("finding.increased_uptake", "increased uptake")
-        elif lesion.uptake == "mild" or (lesion.suv is not None and lesion.suv < 2.5):
+        elif _mild(lesion):
             b.text(" with ").finding("finding.mild_uptake", "mild uptake")
 
     def _tumour_items(self, case: Case, tumour: list[Lesion]) -> list[Builder]:
@@ -528,7 +550,8 @@ class EnRenderer:
             item = self.builder()
             self._uptake_word(item, nodes[0], case.tracer)
             self._sites(item, nodes)
-            item.text(" ").anatomy("lymph_node", "lymph nodes" if len(nodes) > 1 else "lymph node")
+            many = len(nodes) > 1 or nodes[0].laterality == "bilateral"
+            item.text(" ").anatomy("lymph_node", "lymph nodes" if many else "lymph node")
             self._uptake_after(item, nodes[0])
             item.text(", ")
             self.hedge(item)
@@ -536,7 +559,7 @@ class EnRenderer:
                 item.finding("diagnosis.involvement", "involvement").text(" by ")
                 self._cancer(item, case.cancer)
             else:
-                item.text("nodal ").finding("diagnosis.metastasis", "metastases" if len(nodes) > 1 else "metastasis")
+                item.text("nodal ").finding("diagnosis.metastasis", "metastases" if many else "metastasis")
             items.append(item)
 
         for group, lesions in _group_distant(distant).items():
@@ -563,9 +586,9 @@ class EnRenderer:
     def _primary_noun(self, b: Builder, lesion: Lesion) -> None:
         if lesion.morphology:
             concept = lesion.morphology[0]
-            b.finding(concept, MORPHOLOGY_FORMS[concept][0])
+            b.finding(concept, _thickening_form(lesion) or MORPHOLOGY_FORMS[concept][0])
         else:
-            b.text("lesion")
+            b.finding("finding.lesion", "lesion")
 
     def _primary_diagnosis(self, item: Builder, lesion: Lesion, case: Case) -> None:
         if lesion.diagnosis == "diagnosis.recurrence":
@@ -608,7 +631,7 @@ class EnRenderer:
         b = self.builder()
         b.text("treated ")
         self._cancer(b, case.cancer)
-        b.text(f": compared with {case.prior_date}, the previously seen lesions in the ")
+        b.text(f": compared with {case.prior_date}, the previously seen ").finding("finding.lesion", "lesions").text(" in the ")
         self._sites(b, lesions)
         b.text(" show ").negation("no").text(" residual ").finding("finding.increased_uptake", "abnormal uptake")
         return b
@@ -626,8 +649,12 @@ class EnRenderer:
         if case.deauville is not None:
             b.text(f"Deauville score {case.deauville} (").anatomy("mediastinum", "mediastinal").text(" blood pool ").fixed(f"SUVmax {case.blood_pool_suv:.1f}")
             b.text("; ").anatomy("liver", "liver").text(" ").fixed(f"SUVmax {case.liver_suv:.1f}").text(f"), {names[case.response]}")
-        else:
+        elif case.tracer == "FDG":
             b.text(f"{names[case.response]} by PERCIST 1.0 ({case.response})")
+        else:
+            # PERCIST grades FDG uptake only, so other tracers get a plain response statement.
+            plain = {"CMR": "complete response", "PMR": "partial response", "SMD": "stable disease", "PMD": "progressive disease"}
+            b.text(f"{plain[case.response]} on {case.tracer} PET/CT")
         return b
 
     def _fuo_items(self, case: Case) -> list[Builder]:
@@ -646,7 +673,7 @@ class EnRenderer:
                 self._uptake_word(item, lesion, case.tracer)
                 self.site(item, lesion)
                 if _is_node(lesion):
-                    item.text(" ").anatomy("lymph_node", "lymph node")
+                    item.text(" ").anatomy("lymph_node", "lymph nodes" if lesion.laterality == "bilateral" else "lymph node")
                 self._uptake_after(item, lesion)
             item.text(", ")
             self.hedge(item)
@@ -683,8 +710,10 @@ class EnRenderer:
             b.finding("finding.post_treatment_change", rng.choice(("post-treatment changes", "postoperative changes"))).text(" in the ")
             self.site(b, lesion)
             return b
-        if lesion.uptake != "none":
+        if lesion.uptake != "none" and _mild(lesion):
             b.finding("finding.mild_uptake", "mild uptake").text(" in " + _article(lesion))
+        elif lesion.uptake != "none":
+            b.finding("finding.increased_uptake", "moderately increased uptake").text(" in " + _article(lesion))
         else:
             concept = lesion.morphology[0] if lesion.morphology else "finding.nodule"
             b.finding(concept, "nodule" if concept == "finding.nodule" else "hypodense lesion").text(" in " + _article(lesion))
@@ -693,7 +722,7 @@ class EnRenderer:
             b.text(" ").anatomy("lymph_node", "lymph nodes" if lesion.laterality == "bilateral" else "lymph node")
         b.text(", ")
         if lesion.certainty == "uncertain":
-            self.hedge(b)
+            b.hedge(rng.choice(BENIGN_HEDGES)).text(" ")
         else:
             b.text("consistent with ")
         form = {"diagnosis.degenerative_change": "degenerative change", "diagnosis.granulomatous_disease": "granulomatous disease", "diagnosis.reactive_hyperplasia": "reactive hyperplasia",
@@ -704,6 +733,31 @@ class EnRenderer:
             b.text("post-chemotherapy ")
         b.finding(lesion.diagnosis, form)
         return b
+
+
+def _plural(lesion: Lesion) -> bool:
+    """Whether a lesion sentence describes several lesions: a bilateral node group, mass or nodule."""
+    if lesion.laterality != "bilateral":
+        return False
+    return _is_node(lesion) or bool(lesion.morphology and lesion.morphology[0] in ("finding.mass", "finding.nodule", "finding.solid_nodule"))
+
+
+def _thickening_form(lesion: Lesion) -> str | None:
+    """Return "focal thickening" for a nasopharyngeal wall, whose site form already ends in "wall"."""
+    if lesion.morphology and lesion.morphology[0] == "finding.wall_thickening" and lesion.site.startswith("nasopharynx"):
+        return "focal thickening"
+    return None
+
+
+def indefinite_article(phrase: str) -> str:
+    """Return "a" or "an" for the spoken start of ``phrase`` (letters, or a number such as 8 or 11)."""
+    word = phrase.lstrip().split(" ")[0].lower()
+    if not word:
+        return "a"
+    if word[0].isdigit():
+        whole = word.split(".")[0].split("x")[0].split("×")[0]
+        return "an" if whole.startswith("8") or whole in ("11", "18") else "a"
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _article(lesion: Lesion) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from petf2i_core.data.synth.builder import Builder
-from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion
+from petf2i_core.data.synth.cases import DIAGNOSIS_OF_CANCER, Case, Lesion, uptake_grade
 from petf2i_core.data.synth.lexicon import load_lexicon
 from petf2i_core.data.synth.styles import Style, format_size, size_value
 from petf2i_core.data.synth.templates import compile_all
@@ -37,7 +37,7 @@ NORMAL = {
         (("thyroid",), "", ("{a:thyroid:甲状腺}形态、大小{n:未见}明显异常。", "{a:thyroid:甲状腺}大小、形态正常，放射性分布均匀。")),
     ),
     "chest": (
-        (("lung",), "", ("{a:lung:肺:bilateral:双}纹理清晰，{n:未见}{f:finding.nodule:结节}及{f:finding.increased_uptake:异常放射性浓聚}。", "{a:lung:肺:bilateral:两}野清晰，{n:未见}明显{f:finding.mass:肿块}及{f:finding.nodule:结节影}。", "{a:lung:肺:bilateral:双}{n:未见}{f:finding.increased_uptake:异常放射性浓聚}，{a:lung:肺}窗{n:未见}明显实质性病变。")),
+        (("lung",), "", ("{a:lung:肺:bilateral:双}纹理清晰，{n:未见}{f:finding.nodule:结节}及{f:finding.increased_uptake:异常放射性浓聚}。", "{a:lung:肺:bilateral:两}野清晰，{n:未见}明显{f:finding.mass:肿块}及{f:finding.nodule:结节影}。", "{a:lung:肺:bilateral:双}{n:未见}{f:finding.increased_uptake:异常放射性浓聚}，{a:lung:肺}窗{n:未见}明显实质性{f:finding.lesion:病变}。")),
         (("lymph_node.station", "mediastinum"), "", ("{a:mediastinum:纵隔}及{a:lymph_node.station_10:肺门:bilateral:双侧}{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}。", "{a:mediastinum:纵隔}内{n:未见}{f:finding.lymphadenopathy:肿大淋巴结}，{a:lymph_node.station_10:肺门:bilateral:双侧}{n:未见}{f:finding.increased_uptake:异常放射性浓聚}。")),
         ((), "FDG", ("{a:heart:心脏}形态、大小尚可，{a:heart.myocardium:心肌}可见{f:finding.physiological_uptake:生理性摄取}。", "{a:heart.myocardium:心肌}放射性分布不均匀，{h:考虑为}{f:finding.physiological_uptake:生理性摄取}。")),
         ((), "PSMA DOTATATE FAPI", "{a:heart:心脏}形态、大小尚可。"),
@@ -123,7 +123,16 @@ MORPHOLOGY_FORMS = {
 }
 # CT descriptors of a mass-like lesion: (malignant-looking, benign-looking).
 ZH_DESCRIPTORS = (("边界欠清", "密度不均匀", "形态不规则", "边缘模糊"), ("边界清楚", "密度均匀", "边缘光整"))
-HIGH_UPTAKE = ("放射性摄取异常增高", "放射性摄取增高", "代谢异常增高")
+# Uptake phrases of each grade of :func:`~petf2i_core.data.synth.cases.uptake_grade`.
+# 代谢 (metabolism) is FDG wording, so the other tracers get 摄取 (uptake) phrases.
+UPTAKE_FORMS = {
+    "mild": {"FDG": ("放射性摄取轻度增高", "代谢轻度增高"), "other": ("放射性摄取轻度增高", "轻度摄取增高")},
+    "moderate": {"FDG": ("放射性摄取增高", "代谢增高"), "other": ("放射性摄取增高",)},
+    "intense": {"FDG": ("放射性摄取明显增高", "放射性摄取异常增高", "代谢异常增高"), "other": ("放射性摄取明显增高", "放射性摄取异常增高")},
+}
+# Impression and comparison words: (FDG, other tracers).
+RAISED = ("代谢增高", "摄取增高")
+LOWERED = ("代谢减低", "摄取减低")
 CHANGE_CONNECTOR = "、"
 
 
@@ -230,18 +239,19 @@ class ZhRenderer:
         if lesion.uptake == "none" or lesion.suv is None:
             b.negation(rng.choice(("未见", "未见明显"))).finding("finding.increased_uptake", "异常放射性浓聚")
             return
-        if lesion.uptake == "mild" or (lesion.uptake == "high" and lesion.suv < 2.5):
-            b.finding("finding.mild_uptake", rng.choice(("放射性摄取轻度增高", "轻度摄取增高")))
-        elif lesion.uptake == "diffuse":
-            b.finding("finding.diffuse_uptake", rng.choice(("弥漫性放射性摄取增高", "弥漫性代谢增高")))
+        grade = uptake_grade(lesion.suv)
+        if lesion.uptake == "diffuse":
+            b.finding("finding.diffuse_uptake", rng.choice(("弥漫性放射性摄取增高", "弥漫性代谢增高") if tracer == "FDG" else ("弥漫性放射性摄取增高",)))
         elif lesion.uptake == "focal":
             b.finding("finding.focal_bowel_uptake", "局灶性放射性浓聚")
+        elif grade == "mild":
+            b.finding("finding.mild_uptake", rng.choice(UPTAKE_FORMS["mild"]["FDG" if tracer == "FDG" else "other"]))
         elif tracer in ("PSMA", "DOTATATE") and rng.random() < 0.5:
-            b.text(TRACER_TEXT[tracer]).finding("finding.increased_uptake", rng.choice(("表达异常增高", "表达增高")))
-        elif tracer == "FDG" and rng.random() < 0.3:
+            b.text(TRACER_TEXT[tracer]).finding("finding.increased_uptake", "表达异常增高" if grade == "intense" else "表达增高")
+        elif tracer == "FDG" and grade == "moderate" and rng.random() < 0.3:
             b.text("FDG").finding("finding.increased_uptake", "摄取增高")
         else:
-            b.finding("finding.increased_uptake", rng.choice(HIGH_UPTAKE))
+            b.finding("finding.increased_uptake", rng.choice(UPTAKE_FORMS[grade]["FDG" if tracer == "FDG" else "other"]))
         if self.style.suv_inline:
             b.text("（")
             self.suv_text(b, lesion.suv)
@@ -250,21 +260,25 @@ class ZhRenderer:
             b.text("，")
             self.suv_text(b, lesion.suv)
 
-    def change(self, b: Builder, lesion: Lesion) -> None:
-        """Write the comparison of a lesion with the prior scan."""
+    def change(self, b: Builder, lesion: Lesion, tracer: str = "FDG") -> None:
+        """Write the comparison of a lesion with the prior scan, in the wording of ``tracer``."""
+        other = tracer != "FDG"
         if lesion.change is None:
             return
         b.text("，")
         if lesion.change == "new":
-            b.text(self.rng.choice(("为新发病灶", "较前新出现")))
+            if self.rng.random() < 0.5:
+                b.text("为新发").finding("finding.lesion", "病灶")
+            else:
+                b.text("较前新出现")
         elif lesion.change == "increased":
             b.text("较前")
             if lesion.size_cm:
                 b.finding("finding.enlargement", "增大").text("、")
-            b.finding("finding.increased_uptake", "代谢增高")
+            b.finding("finding.increased_uptake", RAISED[other])
             self._prior(b, lesion)
         elif lesion.change == "decreased":
-            b.text("较前缩小、" if lesion.size_cm else "较前").finding("finding.decreased_uptake", "代谢减低")
+            b.text("较前缩小、" if lesion.size_cm else "较前").finding("finding.decreased_uptake", LOWERED[other])
             self._prior(b, lesion)
         elif lesion.change == "stable":
             b.text("较前大致相仿")
@@ -282,7 +296,7 @@ class ZhRenderer:
         if lesion.change == "resolved":
             b.text("原")
             self.site(b, lesion)
-            b.text("病灶，现").negation("未见明显").finding("finding.increased_uptake", "异常放射性浓聚").text("。")
+            b.finding("finding.lesion", "病灶").text("，现").negation("未见明显").finding("finding.increased_uptake", "异常放射性浓聚").text("。")
             return
         if lesion.site == "lymph_node.supraclavicular" and "finding.brown_fat_uptake" in lesion.morphology:
             b.anatomy("neck", "颈部", "bilateral", "双侧").text("及").anatomy("lymph_node.supraclavicular", "锁骨上区")
@@ -325,7 +339,7 @@ class ZhRenderer:
             self.size_text(b, lesion, "较大者约" if many else "大小约" if len(lesion.size_cm) > 1 else "直径约")
             b.text("，")
         self.uptake(b, lesion, case.tracer)
-        self.change(b, lesion)
+        self.change(b, lesion, case.tracer)
         if lesion.site == "portal_vein":
             b.text("，管腔内见充盈缺损")
         b.text("。")
@@ -333,7 +347,7 @@ class ZhRenderer:
     def _node_noun(self, b: Builder, lesion: Lesion) -> bool:
         """Write the node noun phrase; return True when several nodes are described."""
         rng, style = self.rng, self.style
-        many = lesion.diagnosis == "diagnosis.lymphoma" or rng.random() < 0.3
+        many = lesion.laterality == "bilateral" or lesion.diagnosis == "diagnosis.lymphoma" or rng.random() < 0.3
         b.text("见多发" if many else "见")
         if style.size_first and lesion.size_cm:
             self.size_text(b, lesion, "较大者约" if many else "大小约")
@@ -528,20 +542,21 @@ class ZhRenderer:
         elif lesion.change == "decreased":
             item.text("符合").finding(concept, form).finding("finding.post_treatment_change", "治疗后改变").text("，仍有少许肿瘤活性")
         elif lesion.change == "increased":
-            item.text("提示").finding(concept, form).text("病灶进展")
+            item.text("提示").finding(concept, form).finding("finding.lesion", "病灶").text("进展")
         else:
             self.hedge(item)
             item.text("肿瘤").finding("diagnosis.residual_disease", "残留")
 
     def _impression_uptake(self, b: Builder, lesion: Lesion, tracer: str = "FDG") -> None:
+        other = tracer != "FDG"
         if lesion.change == "decreased":
-            b.text("较前缩小、").finding("finding.decreased_uptake", "代谢减低")
+            b.text("较前缩小、").finding("finding.decreased_uptake", LOWERED[other])
         elif lesion.change == "increased":
-            b.text("较前").finding("finding.enlargement", "增大").text("、").finding("finding.increased_uptake", "代谢增高")
+            b.text("较前").finding("finding.enlargement", "增大").text("、").finding("finding.increased_uptake", RAISED[other])
         elif lesion.change == "new":
-            b.text("为新发").finding("finding.increased_uptake", "高代谢").text("病灶")
-        elif lesion.uptake == "mild" or (lesion.suv is not None and lesion.suv < 2.5):
-            b.finding("finding.mild_uptake", "代谢轻度增高")
+            b.text("为新发").finding("finding.increased_uptake", "放射性浓聚" if other else "高代谢").finding("finding.lesion", "病灶")
+        elif _mild(lesion):
+            b.finding("finding.mild_uptake", "摄取轻度增高" if other else "代谢轻度增高")
         elif tracer in ("PSMA", "DOTATATE"):
             b.text(TRACER_TEXT[tracer]).finding("finding.increased_uptake", self.rng.choice(("表达异常增高", "表达增高")))
         elif tracer == "FAPI":
@@ -568,7 +583,7 @@ class ZhRenderer:
         concept, form = self._cancer_form(case.cancer)
         b.finding(concept, form).text("治疗后，与").text(f"{case.prior_date}PET/CT比较，原")
         self._sites(b, lesions)
-        b.text("病灶").text("，现").negation("未见").finding("finding.increased_uptake", "异常放射性浓聚")
+        b.finding("finding.lesion", "病灶").text("，现").negation("未见").finding("finding.increased_uptake", "异常放射性浓聚")
         return b
 
     def _no_evidence_item(self, case: Case) -> Builder:
@@ -585,8 +600,12 @@ class ZhRenderer:
             b.anatomy("mediastinum", "纵隔").text("血池").fixed(f"SUVmax约{case.blood_pool_suv:.1f}").text("，")
             b.anatomy("liver", "肝脏").text("血池").fixed(f"SUVmax约{case.liver_suv:.1f}").text("，")
             b.text(f"Deauville评分{case.deauville}分，提示{names[case.response]}")
-        else:
+        elif case.tracer == "FDG":
             b.text(f"依据PERCIST 1.0标准，疗效评估为{names[case.response]}（{case.response}）")
+        else:
+            # PERCIST grades FDG uptake only, so other tracers get a plain response statement.
+            plain = {"CMR": "完全缓解", "PMR": "部分缓解", "SMD": "疾病稳定", "PMD": "疾病进展"}
+            b.text(f"{TRACER_TEXT[case.tracer]} PET/CT疗效评估为{plain[case.response]}")
         return b
 
     def _fuo_items(self, case: Case) -> list[Builder]:
@@ -633,8 +652,10 @@ class ZhRenderer:
             return b
         if lesion.site.startswith("lymph_node") or lesion.site == "axilla":
             b.anatomy("lymph_node", "淋巴结")
-        if lesion.uptake != "none":
-            b.finding("finding.mild_uptake", "代谢轻度增高").text("，")
+        if lesion.uptake != "none" and _mild(lesion):
+            b.finding("finding.mild_uptake", "代谢轻度增高" if case.tracer == "FDG" else "摄取轻度增高").text("，")
+        elif lesion.uptake != "none":
+            b.finding("finding.increased_uptake", "代谢增高" if case.tracer == "FDG" else "摄取增高").text("，")
         elif lesion.certainty == "positive":
             pass  # "肝S5段囊肿": the site and the diagnosis alone
         else:
@@ -678,6 +699,13 @@ def _distinct_sites(lesions: list[Lesion]) -> list[Lesion]:
             seen.add(key)
             distinct.append(lesion)
     return distinct
+
+
+def _mild(lesion: Lesion) -> bool:
+    """Whether the uptake of a lesion is worded as mild: by its SUVmax when it has one."""
+    if lesion.suv is None:
+        return lesion.uptake == "mild"
+    return uptake_grade(lesion.suv) == "mild"
 
 
 def _is_node(lesion: Lesion) -> bool:
