@@ -83,6 +83,14 @@ def test_rule_values_attach_to_clause_findings():
     assert row["suvmax"] == 6.2
 
 
+def test_rule_prior_value_keeps_current():
+    b = _zh().anatomy("liver.s7", "肝S7段").finding("finding.increased_uptake", "代谢增高").text("（").suv("SUVmax 7.5", 7.5)
+    b.text("），较前大致相仿（前次").suv("SUVmax 8.1", 8.1).text("）。")
+    _, rows = render(b.segments, "zh")
+    row = _keys(rows)[("finding", "finding.increased_uptake", None, "positive")]
+    assert row["suvmax"] == 7.5
+
+
 def test_rule_hedge_after_finding_rejected():
     b = _zh().finding("finding.nodule", "结节").hedge("考虑").text("。")
     with pytest.raises(ValueError, match="hedge cue written after"):

@@ -21,7 +21,8 @@ extractor (:mod:`petf2i_core.entities.extractor`) applies to the text:
   uncertain. Renderers write hedge cues before every finding of their clause;
 * the first SUVmax and the first size of a clause go to the findings (type
   ``finding``) of that clause, or of the nearest earlier clause of the same
-  sentence that has findings; a later clause overrides an earlier one;
+  sentence that has findings; a finding keeps the first value it gets, so a
+  prior SUVmax in a later clause (``较前大致相仿（前次SUVmax 8.1）``) does not replace it;
 * within a section, entities form a set keyed by ``Entity.key()``; the first
   occurrence keeps its site and values.
 """
@@ -298,9 +299,9 @@ def _attach_values(mentions: list[list], values) -> None:
             continue
         found = clause_values[clause]
         for mention in findings_by_clause[target]:
-            if SUV in found:
+            if SUV in found and mention[_SUV] is None:
                 mention[_SUV] = found[SUV]
-            if SIZE in found:
+            if SIZE in found and mention[_SIZE] is None:
                 mention[_SIZE] = found[SIZE]
 
 
