@@ -106,6 +106,9 @@ def test_benign_items_use_benign_hedges(reports):
     for report, _ in _texts(reports, "en"):
         for line in report.impression.split("\n"):
             assert not re.search(rf"(concerning|suspicious|worrisome) for [a-z-]* ?({benign})", line, re.I), line
+    for report, _ in _texts(reports, "zh"):
+        for line in report.impression.split("\n"):
+            assert not re.search(r"(不除外|疑为|可能为)[^，。；]{0,4}(反应性增生|退行性变|肉芽肿性病变|陈旧性病变|囊肿)", line), line
 
 
 def test_uptake_words_follow_suvmax(reports):

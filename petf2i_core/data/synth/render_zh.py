@@ -130,6 +130,9 @@ UPTAKE_FORMS = {
     "moderate": {"FDG": ("放射性摄取增高", "代谢增高"), "other": ("放射性摄取增高",)},
     "intense": {"FDG": ("放射性摄取明显增高", "放射性摄取异常增高", "代谢异常增高"), "other": ("放射性摄取明显增高", "放射性摄取异常增高")},
 }
+# Hedges of a benign impression item: 不除外 (cannot exclude) or 疑为 (suspected)
+# would imply a worry that the benign diagnosis does not carry.
+BENIGN_HEDGES = ("考虑", "多考虑")
 # Impression and comparison words: (FDG, other tracers).
 RAISED = ("代谢增高", "摄取增高")
 LOWERED = ("代谢减低", "摄取减低")
@@ -662,7 +665,7 @@ class ZhRenderer:
             for concept in lesion.morphology[:1]:
                 b.finding(concept, "小结节" if concept == "finding.nodule" else "低密度灶").text("，")
         if lesion.certainty == "uncertain":
-            self.hedge(b)
+            b.hedge(rng.choice(BENIGN_HEDGES))
         form = {"diagnosis.degenerative_change": "退行性变", "diagnosis.granulomatous_disease": "肉芽肿性病变", "diagnosis.reactive_hyperplasia": "反应性增生",
                 "diagnosis.cyst": "囊肿", "diagnosis.fibrosis": "陈旧性病变", "diagnosis.inflammation": "炎性病变"}[lesion.diagnosis]
         if lesion.detail.get("radiation"):
