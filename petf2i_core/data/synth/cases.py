@@ -71,6 +71,8 @@ REGIONS = ("head_neck", "chest", "abdomen_pelvis", "musculoskeletal")
 
 # SUVmax limits of the uptake wording that both renderers use: a lesion below the
 # first limit has "mild" uptake, below the second "moderate", else "intense".
+# NOTE: these are fixed cut-offs chosen for the corpus. Real reports often grade
+# uptake against the liver or blood pool instead, which the corpus does not model.
 UPTAKE_GRADE_LIMITS = (("mild", 2.5), ("moderate", 5.0))
 
 
