@@ -375,18 +375,6 @@ class BertScore(Metric):
         stats = np.asarray(stats)
         return float(stats[:, 2].mean()) if len(stats) else 0.0
 
-    def sentence_scores(
-        self,
-        predictions: Sequence[str],
-        references: Sequence[str],
-        findings: Sequence[str] | None = None,
-        stats: np.ndarray | None = None,
-    ) -> list[float]:
-        """Return the BERTScore F1 of each sample."""
-        if stats is None:
-            stats = self.statistics(predictions, references, findings)
-        return [float(value) for value in np.asarray(stats)[:, 2]]
-
     def details(self, stats: np.ndarray) -> dict[str, Any]:
         """Return mean precision and recall, the empty and too-long counts and the comparability label."""
         stats = np.asarray(stats)

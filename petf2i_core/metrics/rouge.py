@@ -199,18 +199,6 @@ class RougeL(Metric):
             return 0.0
         return float(stats[:, 5].mean())
 
-    def sentence_scores(
-        self,
-        predictions: Sequence[str],
-        references: Sequence[str],
-        findings: Sequence[str] | None = None,
-        stats: np.ndarray | None = None,
-    ) -> list[float]:
-        """Return the ROUGE-L F1 of each sample."""
-        if stats is None:
-            stats = self.statistics(predictions, references, findings)
-        return [float(value) for value in np.asarray(stats)[:, 5]]
-
     def details(self, stats: np.ndarray) -> dict[str, Any]:
         """Return mean precision and recall and the mean token lengths."""
         stats = np.asarray(stats)
