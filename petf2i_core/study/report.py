@@ -8,8 +8,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from petf2i_core.data.records import read_jsonl
-from petf2i_core.study.paths import predictions_path, scores_path, split_path
+from petf2i_core.data.records import Report, read_jsonl
+from petf2i_core.study.paths import evaluation_rows_path, scores_path
 
 # Metric labels as the tables print them, in the study's order.
 METRIC_LABELS = {
@@ -92,14 +92,25 @@ def signatures(table: pd.DataFrame) -> pd.DataFrame:
     return table[["language", "metric", "signature"]].drop_duplicates().sort_values(["language", "metric"]).reset_index(drop=True)
 
 
-def prediction_rows(run_dir: str | Path, system: str) -> list[dict[str, Any]]:
-    """Return the evaluation rows of one system: test reports joined with its predictions."""
-    predictions = {row["id"]: row["prediction"] for row in read_jsonl(predictions_path(run_dir, system))}
+def join_predictions(reports: Sequence[Report], predictions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join reports with their predictions into rows in the input format of ``petf2i evaluate``.
+
+    Rows follow the order of ``predictions``; a prediction whose id is not among
+    ``reports`` raises KeyError naming the id.
+    """
+    by_id = {report.id: report for report in reports}
     rows = []
-    for report in read_jsonl(split_path(run_dir, "test")):
-        if report["id"] not in predictions:
-            raise KeyError(f"{predictions_path(run_dir, system)} has no prediction for test report {report['id']}")
-        rows.append({**report, "prediction": predictions[report["id"]]})
+    for prediction in predictions:
+        report = by_id.get(prediction["id"])
+        if report is None:
+            raise KeyError(f"prediction for {prediction['id']!r} has no report among the {len(by_id)} given")
+        rows.append({
+            "id": report.id,
+            "findings": report.findings,
+            "impression": report.impression,
+            "prediction": prediction["prediction"],
+            "language": report.language,
+        })
     return rows
 
 
@@ -117,8 +128,8 @@ def paired_comparison(
     from petf2i_core.metrics.bootstrap import paired_bootstrap_test
     from petf2i_core.metrics.registry import build_metric
 
-    rows_a = [row for row in prediction_rows(run_dir, system_a) if row["language"] == language]
-    rows_b = [row for row in prediction_rows(run_dir, system_b) if row["language"] == language]
+    rows_a = [row for row in read_jsonl(evaluation_rows_path(run_dir, system_a)) if row["language"] == language]
+    rows_b = [row for row in read_jsonl(evaluation_rows_path(run_dir, system_b)) if row["language"] == language]
     metric = build_metric(metric_name, language=language, **(metric_options or {}))
 
     def statistics(rows: list[dict[str, Any]]):

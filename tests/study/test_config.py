@@ -78,3 +78,16 @@ def test_results_cell_shows_undefined_as_na():
     wide = results_table(table, ["bleu4", "fcr"])
     assert wide.loc["a", ("zh", "FCR")] == "n/a"
     assert wide.loc["a", ("zh", "BLEU-4")] == "0.500 [0.400, 0.600]"
+
+
+def test_join_predictions_follows_prediction_order():
+    import pytest
+
+    from petf2i_core.study.report import join_predictions
+
+    reports = [Report("a", "右肺结节", "考虑肺癌", "zh"), Report("b", "No nodule.", "Normal study.", "en")]
+    rows = join_predictions(reports, [{"id": "b", "prediction": "Normal."}, {"id": "a", "prediction": "肺癌"}])
+    assert [row["id"] for row in rows] == ["b", "a"]
+    assert rows[1] == {"id": "a", "findings": "右肺结节", "impression": "考虑肺癌", "prediction": "肺癌", "language": "zh"}
+    with pytest.raises(KeyError, match="'c'"):
+        join_predictions(reports, [{"id": "c", "prediction": "x"}])
