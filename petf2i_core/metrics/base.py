@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Signature:
-    """What a score depends on: the metric name and an ordered set of settings.
+    """Settings a score depends on: the metric name and an ordered set of key-value pairs.
 
     Printed as ``name|key:value|key:value``, in the spirit of sacrebleu's
     signatures, so that two scores are comparable only when their signatures are

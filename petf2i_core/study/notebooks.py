@@ -52,7 +52,12 @@ def declared_parameters(path: str | Path) -> dict[str, str]:
 
     names: dict[str, str] = {}
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
         for target in targets:
             if isinstance(target, ast.Name):
                 names[target.id] = ast.get_source_segment(source, node) or target.id

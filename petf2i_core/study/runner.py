@@ -47,7 +47,7 @@ class NotebookJob:
 
 @dataclass
 class StudyRun:
-    """What a study run produced: the splits, the executed notebooks and their timings."""
+    """Outputs of a study run: the splits, the executed notebooks and their timings."""
 
     config: StudyConfig
     data_files: dict[str, Path]
