@@ -2,9 +2,9 @@
 
 The same numbers are computed for the synthetic corpus and for real report
 sets, so the book can put them side by side. Lengths are in characters for
-Chinese and in words for English; tokens for diversity and vocabulary are CJK
-characters for Chinese and lower-cased words for English (the tokenizer of
-:mod:`petf2i_core.metrics.tokenize`).
+Chinese and in words for English. Diversity and vocabulary count CJK characters
+for Chinese and lower-cased words for English, as the tokenizer of
+:mod:`petf2i_core.metrics.tokenize` splits them.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ def corpus_statistics(
     """Return the side-by-side statistics of the reports in ``language``.
 
     Distinct-n and vocabulary size grow with corpus size, so they are computed
-    on a seeded sample of ``sample_size`` reports (all reports when there are
-    fewer, or when ``sample_size`` is None); the ``reports`` entry counts all.
+    on a seeded sample of ``sample_size`` reports. All reports are used when
+    there are fewer or when ``sample_size`` is None. The ``reports`` entry
+    counts every report.
     """
     selected = [report for report in reports if report.language == language]
     if not selected:

@@ -121,8 +121,8 @@ def bootstrap_interval(
     for trial in tqdm(range(n_resamples), desc=f"bootstrap {metric.name}", disable=not progress):
         values[trial] = metric.aggregate(stats[rng.integers(0, n, size=n)])
 
-    # A resample can hold only rows on which a metric is undefined (an ECR resample of
-    # reports without reference entities); such resamples carry no information and are skipped.
+    # A resample may contain only rows on which the metric is undefined, such as an ECR
+    # resample of reports without reference entities. It carries no information, so it is skipped.
     defined = values[~np.isnan(values)]
     if len(defined) < n_resamples:
         logger.warning("%s: %d of %d bootstrap resamples were undefined and skipped",

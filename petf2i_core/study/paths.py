@@ -1,6 +1,6 @@
 """Where a study run keeps its files, in one place so notebooks and tests agree.
 
-A run folder ``runs/<study>/`` holds ``data/{train,val,test}.jsonl``,
+A run folder ``runs/<study>/`` contains ``data/{train,val,test}.jsonl``,
 ``predictions/<system>.jsonl``, ``evaluation/<system>.jsonl`` (rows in the
 input format of ``petf2i evaluate``), ``scores/<system>.json``,
 ``adapters/<system>/`` and the generation ``cache/``.
