@@ -62,8 +62,10 @@ def display_path(path: Path) -> str:
     Notebooks run with the repository as working directory, so relative paths
     resolve, and the book shows no machine-specific prefix.
     """
-    relative = os.path.relpath(path.resolve(), REPO_ROOT)
-    return str(path.resolve()) if relative.startswith(os.path.join(os.pardir, os.pardir)) else relative
+    # abspath, not resolve: a shared/ folder beside the checkout may be a symbolic link.
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, REPO_ROOT)
+    return absolute if relative.startswith(os.path.join(os.pardir, os.pardir)) else relative
 
 
 def plan_jobs(config: StudyConfig) -> list[NotebookJob]:

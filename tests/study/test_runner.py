@@ -77,3 +77,16 @@ def test_prepare_for_book_tags_parameter_cells(tmp_path):
     assert cells[0].source == "# Page: one"
     assert "remove-cell" in cells[1].metadata["tags"]
     assert "hide-input" in cells[2].metadata["tags"]
+
+
+def test_display_path_keeps_linked_sibling_relative(tmp_path):
+    from petf2i_core.study.runner import REPO_ROOT, display_path
+
+    # A linked folder beside the checkout stays relative instead of resolving to its target.
+    link = REPO_ROOT.parent / "shared" / "data"
+    assert display_path(link) == "../shared/data"
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    linked = tmp_path / "link"
+    linked.symlink_to(target)
+    assert display_path(linked) == str(linked)
